@@ -1,0 +1,172 @@
+//! Actix glue shared by the gateway and the services.
+//!
+//! Handlers return [`ApiError`], which renders the envelope itself. What is left are the errors
+//! actix produces on its own (a body it cannot read, a route or method it does not know, a
+//! panic-free framework failure): [`json_config`], [`query_config`] and [`not_found`] turn the
+//! common ones into precise envelopes, and [`envelope_guard`] catches whatever remains, so that
+//! no non-2xx answer ever leaves with a framework's plain-text body.
+
+use std::future::{ready, Ready};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse, ResponseError};
+
+use crate::error::Enveloped;
+use crate::fields::parse_id;
+use crate::{ApiError, ErrorCode};
+
+/// Default limit on a JSON body, in bytes.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+
+/// JSON extractor settings: `limit` bytes at most, `application/json` only, every failure an
+/// envelope.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The request body is larger than the limit of {limit} bytes"),
+        ),
+        JsonPayloadError::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "The request body must be JSON, sent with 'Content-Type: application/json'",
+        ),
+        JsonPayloadError::Deserialize(cause) => ApiError::new(
+            ErrorCode::MalformedRequest,
+            format!("The request body is not a valid JSON object of the expected shape: {cause}"),
+        ),
+        other => ApiError::new(
+            ErrorCode::MalformedRequest,
+            format!("The request body could not be read: {other}"),
+        ),
+    }
+}
+
+/// Query string settings: every failure an envelope.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let message = match err {
+            QueryPayloadError::Deserialize(cause) => format!("Invalid query string: {cause}"),
+            other => format!("Invalid query string: {other}"),
+        };
+        ApiError::new(ErrorCode::InvalidQuery, message).into()
+    })
+}
+
+/// The answer for a path no route matches.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::RouteNotFound,
+        format!("No resource at '{}'", req.path()),
+    ))
+}
+
+/// The answer for a known path asked with a method it does not support.
+pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("Method {} is not allowed on '{}'", req.method(), req.path()),
+    ))
+}
+
+/// The `{id}` segment of a resource path, parsed as a positive id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdPath(pub i64);
+
+impl FromRequest for IdPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let raw = req.match_info().get("id").unwrap_or_default();
+        ready(parse_id(raw).map(IdPath).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidPath,
+                format!("Invalid id '{raw}': expected a positive whole number"),
+            )
+        }))
+    }
+}
+
+/// Middleware that rewrites any non-2xx answer not already in the envelope into one.
+///
+/// Install it outside every middleware that can answer on its own (authentication), so it
+/// also sees what they produce.
+pub async fn envelope_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // An `Err` from inside can only come from middleware, and ours fail with `ApiError`, which
+    // renders the envelope itself; actix turns it into the response. (Cloning the request here
+    // to rebuild a response would break routing, which needs the request unshared.)
+    let response = next.call(req).await?.map_into_boxed_body();
+    let status = response.status();
+    if status.is_success()
+        || status.is_informational()
+        || status.is_redirection()
+        || response
+            .response()
+            .extensions()
+            .get::<Enveloped>()
+            .is_some()
+    {
+        return Ok(response);
+    }
+    let (req, res) = response.into_parts();
+    let error = error_for_status(&req, res.status());
+    Ok(ServiceResponse::new(req, error.error_response()))
+}
+
+fn error_for_status(req: &HttpRequest, status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => ApiError::new(
+            ErrorCode::RouteNotFound,
+            format!("No resource at '{}'", req.path()),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("Method {} is not allowed on '{}'", req.method(), req.path()),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "The request body is larger than the configured limit",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "The request body must be JSON, sent with 'Content-Type: application/json'",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The service is unavailable at this time. Please try again later.",
+        ),
+        StatusCode::GATEWAY_TIMEOUT => ApiError::new(
+            ErrorCode::UpstreamTimeout,
+            "The service did not answer in time. Please try again later.",
+        ),
+        s if s.is_client_error() => ApiError::new(
+            ErrorCode::MalformedRequest,
+            format!("The request could not be processed ({})", s.as_u16()),
+        ),
+        s => ApiError::internal(format!(
+            "{} {} answered {} without an envelope",
+            req.method(),
+            req.path(),
+            s.as_u16()
+        )),
+    }
+}
+
+/// Marks a response built elsewhere (a forwarded peer answer) as already in the envelope.
+pub fn mark_enveloped(response: &mut HttpResponse) {
+    response.extensions_mut().insert(Enveloped);
+}

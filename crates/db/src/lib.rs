@@ -1,0 +1,404 @@
+//! Database plumbing shared by every component that owns a database.
+//!
+//! One code path, two databases: [`DbConnection`] is a `MultiConnection` over PostgreSQL and
+//! SQLite, the backend is chosen by the URL ([`DatabaseUrl::parse`]), each component brings its
+//! own embedded migrations for both ([`Migrations`]) and they run at start-up ([`connect`]).
+//! Queries are synchronous Diesel and run on the blocking pool through [`run_db`], never on an
+//! async worker thread.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use api_common::ApiError;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+/// A connection to either backend; queries written once run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    // Last, as the derive tries variants in order and SQLite accepts any string.
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A database URL, checked: `postgres://...` / `postgresql://...`, or SQLite as
+/// `sqlite://path`, `sqlite:path` or a plain file path.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    /// What the driver is given: the URL for PostgreSQL, the file path for SQLite.
+    target: String,
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // URLs may carry a password.
+        write!(f, "DatabaseUrl({:?}, {})", self.backend, self.redacted())
+    }
+}
+
+impl DatabaseUrl {
+    /// Parses `value`, naming `variable` in the error.
+    pub fn parse(variable: &str, value: &str) -> Result<Self, DbSetupError> {
+        let invalid = |why: &str| DbSetupError::InvalidUrl {
+            variable: variable.to_owned(),
+            why: why.to_owned(),
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(invalid("it is empty"));
+        }
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Ok(DatabaseUrl {
+                backend: Backend::Postgres,
+                target: value.to_owned(),
+            });
+        }
+        let path = if let Some(rest) = value.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = value.strip_prefix("sqlite:") {
+            rest
+        } else if has_scheme(value) {
+            return Err(invalid(
+                "expected postgres://, postgresql://, sqlite:// or a file path",
+            ));
+        } else {
+            value
+        };
+        if path.is_empty() || path == ":memory:" {
+            return Err(invalid("an SQLite database needs a file path"));
+        }
+        Ok(DatabaseUrl {
+            backend: Backend::Sqlite,
+            target: path.to_owned(),
+        })
+    }
+
+    /// An SQLite database in the file at `path`.
+    pub fn sqlite(path: impl Into<PathBuf>) -> Self {
+        DatabaseUrl {
+            backend: Backend::Sqlite,
+            target: path.into().to_string_lossy().into_owned(),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL with any password replaced, for logs and messages.
+    pub fn redacted(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.target),
+            Backend::Postgres => redact_password(&self.target),
+        }
+    }
+}
+
+fn has_scheme(value: &str) -> bool {
+    match value.split_once(':') {
+        Some((scheme, _)) => {
+            scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// A component's migrations, one set per backend. Declare it as a `const`: each use is then
+/// a fresh value.
+pub struct Migrations {
+    pub postgres: EmbeddedMigrations,
+    pub sqlite: EmbeddedMigrations,
+}
+
+/// How a pool is sized and how long it waits.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a connection before it is answered with 503.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("{variable} is not a usable database URL: {why}")]
+    InvalidUrl { variable: String, why: String },
+    #[error("cannot connect to the database given by {variable} ({url}): {cause}")]
+    Connect {
+        variable: String,
+        url: String,
+        cause: String,
+    },
+    #[error("cannot migrate the database given by {variable} ({url}): {cause}")]
+    Migrate {
+        variable: String,
+        url: String,
+        cause: String,
+    },
+}
+
+/// Opens a pool on `url` and runs pending migrations. `variable` names the setting the URL came
+/// from, for error messages. Fails within about `options.connection_timeout` when the database
+/// cannot be reached.
+pub fn connect(
+    variable: &str,
+    url: &DatabaseUrl,
+    migrations: Migrations,
+    options: PoolOptions,
+) -> Result<DbPool, DbSetupError> {
+    let manager = ConnectionManager { url: url.clone() };
+    // Establish one connection ourselves first: r2d2 would retry until its timeout and lose the
+    // cause.
+    let mut conn = manager.connect().map_err(|e| DbSetupError::Connect {
+        variable: variable.to_owned(),
+        url: url.redacted(),
+        cause: e.to_string(),
+    })?;
+    run_migrations(&mut conn, migrations).map_err(|cause| DbSetupError::Migrate {
+        variable: variable.to_owned(),
+        url: url.redacted(),
+        cause,
+    })?;
+    drop(conn);
+    r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(Some(1))
+        .connection_timeout(options.connection_timeout)
+        .error_handler(Box::new(LogPoolErrors))
+        .build(manager)
+        .map_err(|e| DbSetupError::Connect {
+            variable: variable.to_owned(),
+            url: url.redacted(),
+            cause: e.to_string(),
+        })
+}
+
+/// Runs every pending migration of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection, migrations: Migrations) -> Result<(), String> {
+    let result = match conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(migrations.postgres).map(drop),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(migrations.sqlite).map(drop),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// Reverts every applied migration of the connection's backend (tests and operators).
+pub fn revert_all_migrations(
+    conn: &mut DbConnection,
+    migrations: Migrations,
+) -> Result<(), String> {
+    let result = match conn {
+        DbConnection::Postgresql(c) => c.revert_all_migrations(migrations.postgres).map(drop),
+        DbConnection::Sqlite(c) => c.revert_all_migrations(migrations.sqlite).map(drop),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// Establishes connections of exactly the backend the URL names (the derive's own `establish`
+/// would fall back to SQLite and create a file named after an unreachable PostgreSQL URL).
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        ConnectionManager { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.target)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        match conn {
+            DbConnection::Postgresql(c) => r2d2::R2D2Connection::is_broken(c),
+            DbConnection::Sqlite(c) => r2d2::R2D2Connection::is_broken(c),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct LogPoolErrors;
+
+impl r2d2::HandleError<r2d2::Error> for LogPoolErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        log::warn!("database connection failed: {error}");
+    }
+}
+
+/// Why a database call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("the blocking pool is gone")]
+    Canceled,
+}
+
+impl DbError {
+    /// A unique constraint refused the write (a name already taken).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// The central mapping from database failures to what the caller sees: an unreachable database
+/// is 503, everything else 500 with the cause logged and not shown.
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Pool(cause) => ApiError::unavailable("database", cause),
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                info,
+            )) => ApiError::unavailable("database", info.message()),
+            DbError::Query(cause) => ApiError::internal(format!("database query failed: {cause}")),
+            DbError::Canceled => ApiError::unavailable("database", "the blocking pool is gone"),
+        }
+    }
+}
+
+/// Runs `query` with a pooled connection on the blocking thread pool.
+pub async fn run_db<T, F>(pool: &DbPool, query: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, diesel::result::Error> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        query(&mut conn).map_err(DbError::from)
+    })
+    .await
+    .map_err(|_| DbError::Canceled)?
+}
+
+/// Whether the database answers (for `/healthz`).
+pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
+    run_db(pool, |conn| conn.batch_execute("SELECT 1")).await
+}
+
+/// Inserts a row and returns it, on either backend. `RETURNING` is not available through the
+/// multi-backend, so the statement is built once and run on the concrete connection.
+#[macro_export]
+macro_rules! insert_returning {
+    ($conn:expr, $insert:expr, $returning:expr) => {
+        match $conn {
+            $crate::DbConnection::Postgresql(c) => {
+                diesel::RunQueryDsl::get_result($insert.returning($returning), c)
+            }
+            $crate::DbConnection::Sqlite(c) => {
+                diesel::RunQueryDsl::get_result($insert.returning($returning), c)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend_or_name_the_variable() {
+        let pg = DatabaseUrl::parse("X_URL", "postgres://u:secret@h/db").unwrap();
+        assert_eq!(pg.backend(), Backend::Postgres);
+        assert_eq!(pg.redacted(), "postgres://u:***@h/db");
+        assert!(!format!("{pg:?}").contains("secret"));
+        for sqlite in [
+            "sqlite://data/a.db",
+            "sqlite:a.db",
+            "./data/a.db",
+            "/tmp/a.db",
+            "a.db",
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse("X_URL", sqlite).unwrap().backend(),
+                Backend::Sqlite
+            );
+        }
+        for bad in [
+            "mysql://h/db",
+            "",
+            "sqlite://",
+            "sqlite::memory:",
+            "http://x",
+        ] {
+            let err = DatabaseUrl::parse("X_URL", bad).unwrap_err();
+            assert!(err.to_string().contains("X_URL"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! How an hdp-oauth service is put on the network.
+//!
+//! Every service is a library with a thin binary (STYLE.md point 1). The library's `build`
+//! connects its database and calls [`serve`] with its routes; [`serve`] adds what every service
+//! has in common: the envelope guard outermost, `GET /healthz` without a token, and everything
+//! else behind [`internal_auth::require_token`]. The returned [`Application`] has bound its port
+//! (0 is allowed) and runs until stopped.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use api_common::http::{envelope_guard, json_config, method_not_allowed, not_found, query_config};
+use api_common::ApiError;
+use db::DbPool;
+use internal_auth::TokenVerifier;
+
+/// Settings every service takes.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// `host:port`; port 0 picks a free one.
+    pub addr: String,
+    /// Worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    /// Largest JSON body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{variable}: cannot read the token key file {path}: {cause}")]
+    KeyFile {
+        variable: String,
+        path: String,
+        cause: String,
+    },
+    #[error("{variable}: {cause}")]
+    Key { variable: String, cause: String },
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: String, cause: std::io::Error },
+    #[error(transparent)]
+    Database(#[from] db::DbSetupError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Reads the public key that verifies internal tokens; `variable` names where its path came
+/// from.
+pub fn load_verifier(variable: &str, path: &Path) -> Result<TokenVerifier, StartError> {
+    let pem = std::fs::read(path).map_err(|e| StartError::KeyFile {
+        variable: variable.to_owned(),
+        path: path.display().to_string(),
+        cause: e.to_string(),
+    })?;
+    TokenVerifier::from_pem(&pem).map_err(|e| StartError::Key {
+        variable: variable.to_owned(),
+        cause: e.to_string(),
+    })
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Wraps a server bound to `port` (the gateway builds its own).
+    pub fn new(port: u16, server: Server) -> Self {
+        Application { port, server }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server when asked (`stop(true)` lets in-flight requests finish).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Binds `options.addr` and builds the server for a service: `configure` adds the service's own
+/// routes and app data, which are reached only with a valid internal token.
+pub fn serve<F>(
+    name: &'static str,
+    options: &ServeOptions,
+    pool: DbPool,
+    verifier: TokenVerifier,
+    configure: F,
+) -> Result<Application, StartError>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    let listener = bind(&options.addr)?;
+    let port = listener
+        .local_addr()
+        .map_err(|cause| StartError::Bind {
+            addr: options.addr.clone(),
+            cause,
+        })?
+        .port();
+    let pool = web::Data::new(pool);
+    let verifier = web::Data::new(verifier);
+    let body_limit = options.body_limit;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(envelope_guard))
+            .wrap(access_log())
+            .app_data(pool.clone())
+            .app_data(verifier.clone())
+            .app_data(json_config(body_limit))
+            .app_data(query_config())
+            .route("/healthz", web::get().to(healthz))
+            .service(
+                web::scope("")
+                    .wrap(from_fn(internal_auth::require_token))
+                    .configure(configure.clone())
+                    .default_service(web::to(not_found)),
+            )
+    })
+    .shutdown_timeout(10)
+    .disable_signals();
+    if let Some(workers) = options.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|cause| StartError::Bind {
+            addr: options.addr.clone(),
+            cause,
+        })?
+        .run();
+    log::info!("{name} listening on port {port}");
+    Ok(Application { port, server })
+}
+
+/// Binds a listener, naming the address on failure.
+pub fn bind(addr: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).map_err(|cause| StartError::Bind {
+        addr: addr.to_owned(),
+        cause,
+    })
+}
+
+/// The access log: method, path and status only (never headers, which carry credentials, nor
+/// the query string, which may name a user).
+pub fn access_log() -> Logger {
+    Logger::new("%s %r{method} %U %Dms")
+        .custom_request_replace("r{method}", |req| req.method().to_string())
+}
+
+async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    db::ping(&pool).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
+}
+
+/// A handler for known paths asked with an unsupported method, for `web::resource` defaults.
+pub fn method_not_allowed_route() -> actix_web::Route {
+    web::to(method_not_allowed)
+}
+
+/// Logging for binaries: `RUST_LOG` if set, `info` otherwise.
+pub fn init_logging() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+}
+
+/// How long a peer call may take before it is answered with 504.
+pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The process's shared HTTP client for peer calls: keep-alive, bounded connect and total time.
+pub fn peer_client(timeout: Duration) -> Result<reqwest::Client, StartError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2).min(timeout))
+        .timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| StartError::Other(format!("cannot build the HTTP client: {e}")))
+}
+
+pub use reqwest;
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(err) => {
+                log::warn!("cannot listen for SIGTERM: {err}");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs `app` until Ctrl-C or SIGTERM, then lets in-flight requests finish.
+pub async fn run_with_signals(app: Application) -> std::io::Result<()> {
+    let handle = app.handle();
+    let mut server = std::pin::pin!(app.run_until_stopped());
+    tokio::select! {
+        result = &mut server => result,
+        _ = shutdown_signal() => {
+            log::info!("shutting down");
+            handle.stop(true).await;
+            server.await
+        }
+    }
+}
+
+/// Checks a peer's base URL (`http://host:port`), naming `variable` when it is not one.
+pub fn parse_base_url(variable: &str, value: &str) -> Result<String, StartError> {
+    let parsed = url::Url::parse(value)
+        .map_err(|e| StartError::Other(format!("{variable} is not a URL ({value}): {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(StartError::Other(format!(
+            "{variable} must be an http:// or https:// base URL, found {value}"
+        )));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}

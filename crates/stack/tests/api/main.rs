@@ -1,0 +1,15 @@
+//! Integration tests: the whole stack, started as `cargo run -p stack` starts it but on port 0
+//! with a fresh data directory, called over real HTTP on loopback.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed step in a test helper is a failed test"
+)]
+
+mod auth;
+mod client_applications;
+mod errors;
+mod helpers;
+mod oauth_apps;
+mod oauth_profiles;

@@ -1,0 +1,65 @@
+//! The first administrator.
+
+use db::DbPool;
+use internal_auth::{permissions, SYSTEM_TENANT_ID};
+use service_kit::StartError;
+
+use crate::models::{self, NewUser};
+use crate::password::{self, MIN_PASSWORD_LENGTH};
+
+/// On first start (no users yet) creates `user_name` as an administrator of the system tenant.
+/// Without a configured password one is generated and printed once on standard output: it is
+/// the only way to learn it, and it is never logged.
+pub fn ensure_admin(
+    pool: &DbPool,
+    user_name: &str,
+    configured_password: Option<&str>,
+) -> Result<(), StartError> {
+    let db_error = |e: diesel::result::Error| {
+        StartError::Other(format!("cannot create the administrator: {e}"))
+    };
+    let mut conn = pool
+        .get()
+        .map_err(|e| StartError::Other(format!("cannot create the administrator: {e}")))?;
+    if models::count(&mut conn).map_err(db_error)? > 0 {
+        return Ok(());
+    }
+    if user_name.trim().is_empty() || user_name.contains(':') {
+        return Err(StartError::Other(
+            "ADMIN_USER must be a non-empty user name without ':'".to_owned(),
+        ));
+    }
+    let (secret, generated) = match configured_password {
+        Some(p) if p.chars().count() >= MIN_PASSWORD_LENGTH => (p.to_owned(), false),
+        Some(_) => {
+            return Err(StartError::Other(format!(
+                "ADMIN_PASSWORD must be at least {MIN_PASSWORD_LENGTH} characters long"
+            )))
+        }
+        None => (password::generate(24), true),
+    };
+    let hash = password::hash(&secret)
+        .map_err(|e| StartError::Other(format!("cannot hash the administrator password: {e}")))?;
+    let now = chrono::Utc::now().naive_utc();
+    models::insert(
+        &mut conn,
+        &NewUser {
+            user_name,
+            password_hash: &hash,
+            tenant_id: SYSTEM_TENANT_ID,
+            permissions: &models::encode_permissions(&permissions::ALL),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .map_err(db_error)?;
+    log::info!("created the administrator {user_name:?} in the system tenant");
+    if generated {
+        println!(
+            "Created administrator '{user_name}' with generated password: {secret}\n\
+             (shown only this once; set ADMIN_PASSWORD before the first start to choose it)"
+        );
+    }
+    Ok(())
+}

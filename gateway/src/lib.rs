@@ -1,0 +1,190 @@
+//! The gateway: the one public entry point of hdp-oauth.
+//!
+//! It authenticates HTTP Basic credentials against its own users table ([`auth`]), mints a
+//! short-lived internal token for the caller and forwards the request to the service that owns
+//! the path ([`forward`]). It is the only holder of the token signing key.
+
+pub mod auth;
+mod bootstrap;
+pub mod forward;
+pub mod models;
+pub mod password;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use api_common::http::{envelope_guard, json_config, not_found, query_config};
+use api_common::ApiError;
+use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+use envconfig::Envconfig;
+use internal_auth::TokenSigner;
+use service_kit::{access_log, bind, parse_base_url, peer_client, Application, StartError};
+
+use crate::auth::Authenticator;
+use crate::forward::Upstreams;
+
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: POSTGRES_MIGRATIONS,
+    sqlite: SQLITE_MIGRATIONS,
+};
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Settings, from the environment (`Config::init_from_env`) or built in code.
+#[derive(Clone, Envconfig)]
+pub struct Config {
+    /// Where to listen, `host:port`.
+    #[envconfig(from = "GATEWAY_ADDR", default = "127.0.0.1:8080")]
+    pub addr: String,
+    /// `postgres://...`, `sqlite://path` or a file path: users and tenants.
+    #[envconfig(from = "GATEWAY_DATABASE_URL", default = "data/gateway.db")]
+    pub database_url: String,
+    /// The Ed25519 private key (PKCS#8 PEM) that signs internal tokens.
+    #[envconfig(
+        from = "TOKEN_SIGNING_KEY_FILE",
+        default = "data/keys/token-signing.pem"
+    )]
+    pub token_signing_key_file: PathBuf,
+    #[envconfig(from = "OAUTH_APPS_URL", default = "http://127.0.0.1:8081")]
+    pub oauth_apps_url: String,
+    #[envconfig(from = "OAUTH_PROFILES_URL", default = "http://127.0.0.1:8082")]
+    pub oauth_profiles_url: String,
+    #[envconfig(from = "CLIENT_REGISTRATION_URL", default = "http://127.0.0.1:8083")]
+    pub client_registration_url: String,
+    /// The administrator created at first start.
+    #[envconfig(from = "ADMIN_USER", default = "admin")]
+    pub admin_user: String,
+    /// Their password; generated and printed once when unset.
+    #[envconfig(from = "ADMIN_PASSWORD")]
+    pub admin_password: Option<String>,
+    /// How long a service may take to answer before the caller gets 504.
+    #[envconfig(from = "GATEWAY_UPSTREAM_TIMEOUT_MS", default = "10000")]
+    pub upstream_timeout_ms: u64,
+    /// How long a verified credential is remembered (0 turns the cache off).
+    #[envconfig(from = "GATEWAY_AUTH_CACHE_SECS", default = "30")]
+    pub auth_cache_secs: u64,
+    /// Lifetime of internal tokens, at most 60.
+    #[envconfig(from = "GATEWAY_TOKEN_TTL_SECS", default = "60")]
+    pub token_ttl_secs: u64,
+    #[envconfig(from = "GATEWAY_DB_POOL_SIZE", default = "8")]
+    pub pool_size: u32,
+    /// HTTP worker threads; one per core when unset.
+    #[envconfig(from = "GATEWAY_WORKERS")]
+    pub workers: Option<usize>,
+    /// Largest request body accepted, in bytes.
+    #[envconfig(from = "GATEWAY_MAX_BODY_BYTES", default = "262144")]
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("admin_user", &self.admin_user)
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "***"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects the database, creates the administrator on first start and binds the listener.
+pub fn build(config: &Config) -> Result<Application, StartError> {
+    let url = DatabaseUrl::parse("GATEWAY_DATABASE_URL", &config.database_url)?;
+    let signer = load_signer(config)?;
+    let upstreams = Upstreams {
+        http: peer_client(Duration::from_millis(config.upstream_timeout_ms))?,
+        oauth_apps: parse_base_url("OAUTH_APPS_URL", &config.oauth_apps_url)?,
+        oauth_profiles: parse_base_url("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
+        client_registration: parse_base_url(
+            "CLIENT_REGISTRATION_URL",
+            &config.client_registration_url,
+        )?,
+    };
+    let pool = db::connect(
+        "GATEWAY_DATABASE_URL",
+        &url,
+        MIGRATIONS,
+        PoolOptions {
+            max_size: config.pool_size,
+            ..PoolOptions::default()
+        },
+    )?;
+    bootstrap::ensure_admin(&pool, &config.admin_user, config.admin_password.as_deref())?;
+    let authenticator = Authenticator::new(
+        pool.clone(),
+        signer,
+        Duration::from_secs(config.auth_cache_secs),
+    )
+    .map_err(|e| StartError::Other(format!("cannot prepare password hashing: {e}")))?;
+
+    let listener = bind(&config.addr)?;
+    let port = listener
+        .local_addr()
+        .map_err(|cause| StartError::Bind {
+            addr: config.addr.clone(),
+            cause,
+        })?
+        .port();
+    let pool = web::Data::new(pool);
+    let authenticator = web::Data::new(authenticator);
+    let upstreams = web::Data::new(upstreams);
+    let body_limit = config.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(envelope_guard))
+            .wrap(access_log())
+            .app_data(pool.clone())
+            .app_data(authenticator.clone())
+            .app_data(upstreams.clone())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(json_config(body_limit))
+            .app_data(query_config())
+            .route("/healthz", web::get().to(healthz))
+            .service(
+                web::scope("/api")
+                    .wrap(from_fn(auth::require_basic))
+                    .default_service(web::to(forward::forward)),
+            )
+            .default_service(web::to(not_found))
+    })
+    .shutdown_timeout(10)
+    .disable_signals();
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|cause| StartError::Bind {
+            addr: config.addr.clone(),
+            cause,
+        })?
+        .run();
+    log::info!("gateway listening on port {port}");
+    Ok(Application::new(port, server))
+}
+
+fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {
+    let variable = "TOKEN_SIGNING_KEY_FILE";
+    let pem = std::fs::read(&config.token_signing_key_file).map_err(|e| StartError::KeyFile {
+        variable: variable.to_owned(),
+        path: config.token_signing_key_file.display().to_string(),
+        cause: e.to_string(),
+    })?;
+    TokenSigner::from_pem(&pem, Duration::from_secs(config.token_ttl_secs)).map_err(|e| {
+        StartError::Key {
+            variable: variable.to_owned(),
+            cause: e.to_string(),
+        }
+    })
+}
+
+async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+    db::ping(&pool).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
+}

@@ -1,0 +1,10 @@
+use envconfig::Envconfig;
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    service_kit::init_logging();
+    let config = gateway::Config::init_from_env()?;
+    let app = gateway::build(&config)?;
+    service_kit::run_with_signals(app).await?;
+    Ok(())
+}

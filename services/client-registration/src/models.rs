@@ -1,0 +1,291 @@
+//! Rows of `client_apps` and the queries on them.
+//!
+//! Every query on an existing application takes its owner, so an application of another user
+//! is simply not found: the handlers cannot forget the check.
+
+use std::fmt;
+
+use api_common::ApiError;
+use chrono::NaiveDateTime;
+use db::DbConnection;
+use diesel::prelude::*;
+
+use crate::domain::{ClientAppView, ClientSecret};
+use crate::schema::client_apps;
+
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = client_apps)]
+pub struct ClientApp {
+    pub id: i64,
+    pub owner_id: i64,
+    pub owner_tenant_id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    /// A JSON array of strings.
+    pub redirect_urls: String,
+    pub client_id: String,
+    /// SHA-256 of the client secret, lower-case hex; the secret itself is never stored.
+    pub client_secret_hash: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+// By hand, so that the secret's digest cannot reach a log through `{:?}`.
+impl fmt::Debug for ClientApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientApp")
+            .field("id", &self.id)
+            .field("owner_id", &self.owner_id)
+            .field("owner_tenant_id", &self.owner_tenant_id)
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = client_apps)]
+pub struct NewClientApp<'a> {
+    pub owner_id: i64,
+    pub owner_tenant_id: i64,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub redirect_urls: &'a str,
+    pub client_id: &'a str,
+    pub client_secret_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl fmt::Debug for NewClientApp<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewClientApp")
+            .field("owner_id", &self.owner_id)
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A full replacement of the user-settable columns; the credentials change only by a reset.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = client_apps, treat_none_as_null = true)]
+pub struct ClientAppChangeset<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub redirect_urls: &'a str,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ClientApp {
+    /// The public view; `secret` only for the answer to create or reset, which generated it.
+    pub fn into_view(self, secret: Option<ClientSecret>) -> Result<ClientAppView, ApiError> {
+        let redirect_urls = serde_json::from_str(&self.redirect_urls).map_err(|e| {
+            ApiError::internal(format!(
+                "client application {} has unreadable redirect URLs: {e}",
+                self.id
+            ))
+        })?;
+        Ok(ClientAppView {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            redirect_urls,
+            client_id: self.client_id,
+            client_secret: secret.map(ClientSecret::reveal),
+        })
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewClientApp<'_>) -> QueryResult<ClientApp> {
+    db::insert_returning!(
+        conn,
+        diesel::insert_into(client_apps::table).values(new),
+        ClientApp::as_returning()
+    )
+}
+
+/// `id` if `owner_id` owns it.
+pub fn find_owned(
+    conn: &mut DbConnection,
+    id: i64,
+    owner_id: i64,
+) -> QueryResult<Option<ClientApp>> {
+    client_apps::table
+        .find(id)
+        .filter(client_apps::owner_id.eq(owner_id))
+        .select(ClientApp::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// `owner_id`'s applications, oldest first.
+pub fn list_owned(conn: &mut DbConnection, owner_id: i64) -> QueryResult<Vec<ClientApp>> {
+    client_apps::table
+        .filter(client_apps::owner_id.eq(owner_id))
+        .order(client_apps::id)
+        .select(ClientApp::as_select())
+        .load(conn)
+}
+
+/// Replaces the columns of `id` if `owner_id` owns it; `None` otherwise.
+pub fn update_owned(
+    conn: &mut DbConnection,
+    id: i64,
+    owner_id: i64,
+    changes: &ClientAppChangeset<'_>,
+) -> QueryResult<Option<ClientApp>> {
+    conn.transaction(|conn| {
+        let updated = diesel::update(
+            client_apps::table
+                .find(id)
+                .filter(client_apps::owner_id.eq(owner_id)),
+        )
+        .set(changes)
+        .execute(conn)?;
+        if updated == 0 {
+            return Ok(None);
+        }
+        find_owned(conn, id, owner_id)
+    })
+}
+
+/// Replaces the secret digest of `id` if `owner_id` owns it, so the old secret stops working at
+/// once; `None` otherwise.
+pub fn reset_secret(
+    conn: &mut DbConnection,
+    id: i64,
+    owner_id: i64,
+    client_secret_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<ClientApp>> {
+    conn.transaction(|conn| {
+        let updated = diesel::update(
+            client_apps::table
+                .find(id)
+                .filter(client_apps::owner_id.eq(owner_id)),
+        )
+        .set((
+            client_apps::client_secret_hash.eq(client_secret_hash),
+            client_apps::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Ok(None);
+        }
+        find_owned(conn, id, owner_id)
+    })
+}
+
+/// Deletes `id` if `owner_id` owns it; whether a row went.
+pub fn delete_owned(conn: &mut DbConnection, id: i64, owner_id: i64) -> QueryResult<bool> {
+    diesel::delete(
+        client_apps::table
+            .find(id)
+            .filter(client_apps::owner_id.eq(owner_id)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use db::{DatabaseUrl, PoolOptions};
+
+    use super::*;
+    use crate::MIGRATIONS;
+
+    /// A fresh SQLite file, removed (with its WAL files) when dropped.
+    struct TempDb(PathBuf);
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = self.0.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    fn new_app<'a>(owner_id: i64, name: &'a str, client_id: &'a str) -> NewClientApp<'a> {
+        let now = chrono::Utc::now().naive_utc();
+        NewClientApp {
+            owner_id,
+            owner_tenant_id: 1,
+            name,
+            description: Some("about"),
+            redirect_urls: r#"["https://a.example.com/cb"]"#,
+            client_id,
+            client_secret_hash: "digest",
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn queries_see_only_the_owners_applications_on_sqlite() {
+        let file = TempDb(
+            std::env::temp_dir().join(format!("client-registration-{}.db", uuid::Uuid::new_v4())),
+        );
+        let url = DatabaseUrl::sqlite(&file.0);
+        let pool = db::connect("TEST_DB", &url, MIGRATIONS, PoolOptions::default()).unwrap();
+        let mut conn = pool.get().unwrap();
+
+        // Migrations go down and up again cleanly.
+        db::revert_all_migrations(&mut conn, MIGRATIONS).unwrap();
+        db::run_migrations(&mut conn, MIGRATIONS).unwrap();
+
+        let first = insert(&mut conn, &new_app(7, "App", "id-1")).unwrap();
+        let second = insert(&mut conn, &new_app(7, "Other", "id-2")).unwrap();
+        let theirs = insert(&mut conn, &new_app(8, "App", "id-3")).unwrap();
+        let taken = insert(&mut conn, &new_app(7, "App", "id-4")).unwrap_err();
+        assert!(db::DbError::from(taken).is_unique_violation());
+        let same_client_id = insert(&mut conn, &new_app(9, "X", "id-1")).unwrap_err();
+        assert!(db::DbError::from(same_client_id).is_unique_violation());
+
+        let ids: Vec<i64> = list_owned(&mut conn, 7)
+            .unwrap()
+            .into_iter()
+            .map(|app| app.id)
+            .collect();
+        assert_eq!(ids, [first.id, second.id]);
+        assert!(find_owned(&mut conn, theirs.id, 7).unwrap().is_none());
+
+        let changes = ClientAppChangeset {
+            name: "Renamed",
+            description: None,
+            redirect_urls: r#"["myapp:/cb"]"#,
+            updated_at: chrono::Utc::now().naive_utc(),
+        };
+        assert!(update_owned(&mut conn, theirs.id, 7, &changes)
+            .unwrap()
+            .is_none());
+        let updated = update_owned(&mut conn, first.id, 7, &changes)
+            .unwrap()
+            .unwrap();
+        assert_eq!(updated.name, "Renamed");
+        assert_eq!(updated.description, None);
+        assert_eq!(updated.client_secret_hash, first.client_secret_hash);
+        let view = updated.into_view(None).unwrap();
+        assert_eq!(view.redirect_urls, ["myapp:/cb"]);
+        assert_eq!(view.client_secret, None);
+
+        let now = chrono::Utc::now().naive_utc();
+        assert!(reset_secret(&mut conn, theirs.id, 7, "f", now)
+            .unwrap()
+            .is_none());
+        let reset = reset_secret(&mut conn, second.id, 7, "abc", now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(reset.client_secret_hash, "abc");
+        assert_eq!(reset.client_id, "id-2");
+
+        assert!(!delete_owned(&mut conn, theirs.id, 7).unwrap());
+        assert!(delete_owned(&mut conn, first.id, 7).unwrap());
+        assert!(find_owned(&mut conn, first.id, 7).unwrap().is_none());
+        assert!(find_owned(&mut conn, theirs.id, 8).unwrap().is_some());
+    }
+}

@@ -1,0 +1,66 @@
+use actix_web::{web, HttpResponse};
+use api_common::{ApiError, ErrorCode};
+use db::{run_db, DbPool};
+use internal_auth::Caller;
+
+use crate::domain::{
+    create_failed, name_taken, new_client_id, ClientAppBody, ClientAppInput, ClientSecret,
+};
+use crate::models::{self, NewClientApp};
+
+/// `POST /api/mgmt/oauth/client/applications` -> 201 with the application and its new
+/// credentials, the only answer besides a reset that shows the secret.
+pub async fn create(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    body: web::Json<ClientAppBody>,
+) -> Result<HttpResponse, ApiError> {
+    let input = ClientAppInput::parse(body.into_inner())?;
+    let secret = ClientSecret::generate().map_err(|e| {
+        log::error!("cannot generate a client secret: {e}");
+        create_failed()
+    })?;
+    let client_secret_hash = secret.hash();
+    let client_id = new_client_id();
+    let name = input.name.clone();
+    let owner_id = caller.user_id;
+    let owner_tenant_id = caller.tenant_id;
+    let app = run_db(&pool, move |conn| {
+        let now = chrono::Utc::now().naive_utc();
+        models::insert(
+            conn,
+            &NewClientApp {
+                owner_id,
+                owner_tenant_id,
+                name: &input.name,
+                description: input.description.as_deref(),
+                redirect_urls: &input.redirect_urls.to_stored(),
+                client_id: &client_id,
+                client_secret_hash: &client_secret_hash,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+    })
+    .await
+    .map_err(|e| match e.is_unique_violation() {
+        // The client id is unique too, but a clash of two random UUIDs is not worth a message.
+        true => name_taken(&name),
+        false => product_error(e.into()),
+    })?;
+    log::info!(
+        "user {} registered client application {}",
+        caller.user_id,
+        app.id
+    );
+    Ok(HttpResponse::Created().json(app.into_view(Some(secret))?))
+}
+
+/// An unexpected failure becomes the product's own answer for a failed registration; an
+/// unreachable database stays 503, which tells the caller more.
+fn product_error(err: ApiError) -> ApiError {
+    match err.code() {
+        ErrorCode::Internal => create_failed(),
+        _ => err,
+    }
+}

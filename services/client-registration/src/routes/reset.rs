@@ -1,0 +1,32 @@
+use actix_web::{web, HttpResponse};
+use api_common::http::IdPath;
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use internal_auth::Caller;
+
+use crate::domain::{not_found, ClientSecret};
+use crate::models;
+
+/// `PUT /api/mgmt/oauth/client/applications/{id}/reset` -> 200 with the application and a new
+/// client secret, which replaces the old one at once; the client id stays.
+pub async fn reset(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    IdPath(id): IdPath,
+) -> Result<HttpResponse, ApiError> {
+    let secret = ClientSecret::generate()
+        .map_err(|e| ApiError::internal(format!("cannot generate a client secret: {e}")))?;
+    let client_secret_hash = secret.hash();
+    let owner_id = caller.user_id;
+    let app = run_db(&pool, move |conn| {
+        let now = chrono::Utc::now().naive_utc();
+        models::reset_secret(conn, id, owner_id, &client_secret_hash, now)
+    })
+    .await?
+    .ok_or_else(|| not_found(id))?;
+    log::info!(
+        "user {} reset the secret of client application {id}",
+        caller.user_id
+    );
+    Ok(HttpResponse::Ok().json(app.into_view(Some(secret))?))
+}

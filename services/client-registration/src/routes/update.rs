@@ -1,0 +1,42 @@
+use actix_web::{web, HttpResponse};
+use api_common::http::IdPath;
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use internal_auth::Caller;
+
+use crate::domain::{name_taken, not_found, ClientAppBody, ClientAppInput};
+use crate::models::{self, ClientAppChangeset};
+
+/// `PUT /api/mgmt/oauth/client/applications/{id}`: a full replacement of name, description and
+/// redirect URLs under the rules of create -> 200 with the application, without its secret.
+pub async fn update(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    IdPath(id): IdPath,
+    body: web::Json<ClientAppBody>,
+) -> Result<HttpResponse, ApiError> {
+    let input = ClientAppInput::parse(body.into_inner())?;
+    let name = input.name.clone();
+    let owner_id = caller.user_id;
+    let app = run_db(&pool, move |conn| {
+        models::update_owned(
+            conn,
+            id,
+            owner_id,
+            &ClientAppChangeset {
+                name: &input.name,
+                description: input.description.as_deref(),
+                redirect_urls: &input.redirect_urls.to_stored(),
+                updated_at: chrono::Utc::now().naive_utc(),
+            },
+        )
+    })
+    .await
+    .map_err(|e| match e.is_unique_violation() {
+        true => name_taken(&name),
+        false => e.into(),
+    })?
+    .ok_or_else(|| not_found(id))?;
+    log::info!("user {} updated client application {id}", caller.user_id);
+    Ok(HttpResponse::Ok().json(app.into_view(None)?))
+}

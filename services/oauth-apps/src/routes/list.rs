@@ -1,0 +1,44 @@
+use actix_web::{web, HttpResponse};
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use internal_auth::Caller;
+use oauth_apps_client::OauthAppList;
+use serde::Deserialize;
+
+use crate::domain::readable_tenants;
+use crate::models;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    tenant_id: Option<u32>,
+}
+
+/// `GET /api/mgmt/oauthapps[?tenantId=N]` -> 200 `{"applications":[...]}`, only what the caller
+/// may read.
+pub async fn list(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let wanted = query.tenant_id.map(i64::from);
+    let tenants = match (readable_tenants(&caller), wanted) {
+        (None, None) => None,
+        (None, Some(tenant)) => Some(vec![tenant]),
+        (Some(readable), None) => Some(readable),
+        (Some(readable), Some(tenant)) => {
+            Some(readable.into_iter().filter(|t| *t == tenant).collect())
+        }
+    };
+    let apps = run_db(&pool, move |conn| match tenants {
+        None => models::list_all(conn),
+        Some(tenants) => models::list_in_tenants(conn, &tenants),
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(OauthAppList {
+        applications: apps
+            .into_iter()
+            .map(models::OauthApp::into_summary)
+            .collect(),
+    }))
+}

@@ -1,0 +1,55 @@
+use actix_web::{web, HttpResponse};
+use api_common::http::IdPath;
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use internal_auth::Caller;
+
+use crate::domain::{
+    authorize_manage, can_read, name_taken, not_found, OauthAppBody, OauthAppInput,
+};
+use crate::models::{self, OauthAppChangeset};
+
+/// `PUT /api/mgmt/oauthapps/{id}`: a full replacement under the rules of create -> 200 with the
+/// application, its secret echoed once.
+pub async fn update(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    IdPath(id): IdPath,
+    body: web::Json<OauthAppBody>,
+) -> Result<HttpResponse, ApiError> {
+    let input = OauthAppInput::parse(body.into_inner())?;
+    let current = run_db(&pool, move |conn| models::find(conn, id))
+        .await?
+        .filter(|app| can_read(&caller, app.tenant_id))
+        .ok_or_else(|| not_found(id))?;
+    authorize_manage(&caller, current.tenant_id)?;
+    let tenant_id = input.tenant_id.unwrap_or(current.tenant_id);
+    authorize_manage(&caller, tenant_id)?;
+    let name = input.name.clone();
+    let app = run_db(&pool, move |conn| {
+        models::update(
+            conn,
+            id,
+            &OauthAppChangeset {
+                tenant_id,
+                name: &input.name,
+                data_store: input.data_store,
+                description: input.description.as_deref(),
+                client_id: &input.client_id,
+                client_secret: &input.client_secret,
+                authorize_uri: &input.authorize_uri,
+                token_uri: &input.token_uri,
+                scope: &input.scope,
+                updated_at: chrono::Utc::now().naive_utc(),
+            },
+        )
+    })
+    .await
+    .map_err(|e| match e.is_unique_violation() {
+        true => name_taken(&name, tenant_id),
+        false => e.into(),
+    })?
+    .ok_or_else(|| not_found(id))?;
+    log::info!("user {} updated OAuth application {id}", caller.user_id);
+    Ok(HttpResponse::Ok().json(app.into_view(true)))
+}

@@ -1,0 +1,106 @@
+//! What a valid OAuth profile is, who may act on one, and the check of its application.
+
+use api_common::fields::{
+    object_name, optional_text, required_id, required_nonblank, DESCRIPTION_MAX, NAME_MAX,
+};
+use api_common::{ApiError, ErrorCode};
+use internal_auth::{permissions, Caller, Identity};
+use oauth_apps_client::OauthAppsClient;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Longest access or refresh token accepted, in characters (JWT access tokens run long).
+pub const TOKEN_MAX: usize = 8192;
+
+/// The body of create and update, as sent.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OauthProfileBody {
+    name: Option<Value>,
+    oauth_app_id: Option<Value>,
+    description: Option<Value>,
+    access_token: Option<Value>,
+    refresh_token: Option<Value>,
+}
+
+/// A known-good profile, ready to store once its application is checked.
+#[derive(Debug)]
+pub struct OauthProfileInput {
+    pub name: String,
+    pub oauth_app_id: i64,
+    pub description: Option<String>,
+    pub access_token: Option<String>,
+    pub refresh_token: String,
+}
+
+impl OauthProfileInput {
+    pub fn parse(body: OauthProfileBody) -> Result<Self, ApiError> {
+        let access_token = optional_text("accessToken", body.access_token, TOKEN_MAX)?;
+        Ok(OauthProfileInput {
+            name: object_name("name", body.name, NAME_MAX)?,
+            oauth_app_id: required_id("oauthAppId", body.oauth_app_id)?,
+            description: optional_text("description", body.description, DESCRIPTION_MAX)?,
+            access_token: access_token.filter(|t| !t.trim().is_empty()),
+            refresh_token: required_nonblank("refreshToken", body.refresh_token, TOKEN_MAX)?,
+        })
+    }
+}
+
+/// What a caller wants to do with profiles, and the permission it takes besides MgmtAPI (11).
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+impl Action {
+    fn permission(self) -> (u32, &'static str) {
+        match self {
+            Action::Create => (permissions::CREATE_DATA_SOURCE, "CreateDataSource (1)"),
+            Action::Read => (permissions::VIEW_DATA_SOURCE, "ViewDataSource (2)"),
+            Action::Update => (permissions::MODIFY_DATA_SOURCE, "ModifyDataSource (3)"),
+            Action::Delete => (permissions::DELETE_DATA_SOURCE, "DeleteDataSource (4)"),
+        }
+    }
+}
+
+/// 403 unless `caller` may perform `action` on their own profiles.
+pub fn authorize(caller: &Identity, action: Action) -> Result<(), ApiError> {
+    let (permission, label) = action.permission();
+    if caller.is_admin() || caller.has_all(&[permissions::MGMT_API, permission]) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(format!(
+        "This operation requires the MgmtAPI (11) and {label} permissions"
+    )))
+}
+
+/// Checks with oauth-apps that `app_id` exists and is usable by the caller: 400
+/// `Invalid OAuthAppId: N` when not, 503/504 when oauth-apps cannot answer.
+pub async fn check_oauth_app(
+    apps: &OauthAppsClient,
+    caller: &Caller,
+    app_id: i64,
+) -> Result<(), ApiError> {
+    match apps.get(caller.token(), app_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(
+            ErrorCode::InvalidOauthAppId,
+            format!("Invalid OAuthAppId: {app_id}"),
+        )),
+    }
+}
+
+/// The answer for an id that does not exist or belongs to someone else.
+pub fn not_found(id: i64) -> ApiError {
+    ApiError::new(
+        ErrorCode::OauthProfileNotFound,
+        format!("Invalid OAuthProfileId: {id}"),
+    )
+}
+
+pub fn name_taken(name: &str) -> ApiError {
+    ApiError::conflict(format!("An OAuth profile named '{name}' already exists"))
+}

@@ -1,0 +1,10 @@
+use envconfig::Envconfig;
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    service_kit::init_logging();
+    let config = oauth_profiles::Config::init_from_env()?;
+    let app = oauth_profiles::build(&config)?;
+    service_kit::run_with_signals(app).await?;
+    Ok(())
+}
