@@ -138,7 +138,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(envelope_guard))
-            .wrap(access_log())
+            .wrap(access_log("gateway"))
             .app_data(pool.clone())
             .app_data(authenticator.clone())
             .app_data(upstreams.clone())

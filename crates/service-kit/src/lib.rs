@@ -113,7 +113,7 @@ where
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(envelope_guard))
-            .wrap(access_log())
+            .wrap(access_log(name))
             .app_data(pool.clone())
             .app_data(verifier.clone())
             .app_data(json_config(body_limit))
@@ -150,11 +150,11 @@ pub fn bind(addr: &str) -> Result<TcpListener, StartError> {
     })
 }
 
-/// The access log: method, path and status only (never headers, which carry credentials, nor
+/// The access log: component, status, method, path and duration only (never headers, which carry credentials, nor
 /// the query string, which may name a user).
-pub fn access_log() -> Logger {
-    Logger::new("%s %r{method} %U %Dms")
-        .custom_request_replace("r{method}", |req| req.method().to_string())
+pub fn access_log(component: &str) -> Logger {
+    Logger::new(&format!("{component}: %s %{{method}}xi %U %Dms"))
+        .custom_request_replace("method", |req| req.method().to_string())
 }
 
 async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
@@ -236,4 +236,15 @@ pub fn parse_base_url(variable: &str, value: &str) -> Result<String, StartError>
         )));
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// A binary's exit: the error, with its causes, on one line of standard error.
+pub fn exit_code<E: std::fmt::Display>(result: Result<(), E>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -110,7 +110,7 @@ impl Stack {
     /// Prepares the data directory and keys, then starts the services and the gateway.
     pub fn start(config: &StackConfig) -> Result<Stack, StartError> {
         let data_dir = &config.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        create_private_dir(data_dir).map_err(|e| {
             StartError::Other(format!(
                 "DATA_DIR: cannot create {}: {e}",
                 data_dir.display()
@@ -198,6 +198,17 @@ impl Stack {
             self.client_registration.stop(true),
         );
     }
+}
+
+/// The data directory holds credentials: readable by its owner only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 fn path_string(path: &Path) -> String {

@@ -4,8 +4,12 @@ use envconfig::Envconfig;
 use stack::{Stack, StackConfig};
 
 #[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     service_kit::init_logging();
+    service_kit::exit_code(run().await)
+}
+
+async fn run() -> anyhow::Result<()> {
     let config = StackConfig::init_from_env()?;
     let stack = Stack::start(&config)?;
     println!(

@@ -133,5 +133,10 @@ async fn the_signing_key_is_kept_private_in_the_data_directory() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&private).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "private key readable by others: {mode:o}");
+        let mode = std::fs::metadata(&app.stack.data_dir)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "data directory open to others: {mode:o}");
     }
 }

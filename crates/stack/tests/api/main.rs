@@ -13,3 +13,4 @@ mod errors;
 mod helpers;
 mod oauth_apps;
 mod oauth_profiles;
+mod startup;
