@@ -65,7 +65,7 @@ impl DatabaseUrl {
         if value.starts_with("postgres://") || value.starts_with("postgresql://") {
             return Ok(DatabaseUrl {
                 backend: Backend::Postgres,
-                target: value.to_owned(),
+                target: with_connect_timeout(value),
             });
         }
         let path = if let Some(rest) = value.strip_prefix("sqlite://") {
@@ -107,6 +107,19 @@ impl DatabaseUrl {
             Backend::Postgres => redact_password(&self.target),
         }
     }
+}
+
+/// Seconds libpq waits for a server before giving up, unless the URL says otherwise: without
+/// it an unreachable host blocks start-up (and each pooled connection attempt) for as long as
+/// the operating system's TCP time-out, and the cause is lost behind a pool time-out.
+const PG_CONNECT_TIMEOUT_SECS: u32 = 3;
+
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
 }
 
 fn has_scheme(value: &str) -> bool {
@@ -376,7 +389,15 @@ mod tests {
     fn urls_choose_the_backend_or_name_the_variable() {
         let pg = DatabaseUrl::parse("X_URL", "postgres://u:secret@h/db").unwrap();
         assert_eq!(pg.backend(), Backend::Postgres);
-        assert_eq!(pg.redacted(), "postgres://u:***@h/db");
+        assert_eq!(pg.redacted(), "postgres://u:***@h/db?connect_timeout=3");
+        let custom = DatabaseUrl::parse(
+            "X_URL",
+            "postgresql://h/db?sslmode=require&connect_timeout=9",
+        );
+        assert_eq!(
+            custom.unwrap().redacted(),
+            "postgresql://h/db?sslmode=require&connect_timeout=9"
+        );
         assert!(!format!("{pg:?}").contains("secret"));
         for sqlite in [
             "sqlite://data/a.db",

@@ -33,7 +33,7 @@ async fn malformed_bodies_get_the_envelope_and_write_nothing() {
         .raw(Method::POST, path, "application/json", nested.into_bytes())
         .await;
     r.envelope(400, codes::MALFORMED);
-    assert_eq!(app.count_rows("oauth-apps.db", "oauth_apps"), 0);
+    assert_eq!(app.count_rows("oauth-apps", "oauth_apps"), 0);
 }
 
 #[tokio::test]

@@ -1,5 +1,9 @@
 //! `spawn_stack()` and typed request helpers.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use stack::{Stack, StackConfig};
@@ -8,10 +12,26 @@ use tempfile::TempDir;
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
 
+/// The environment variable that switches the suite to PostgreSQL: a URL of a database the
+/// tests may connect to as a user who may create databases, e.g.
+/// `postgres://postgres@127.0.0.1:5432/postgres`. Unset: SQLite files.
+pub const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
+
+/// The components, by the names their databases are known under.
+pub const COMPONENTS: [&str; 4] = [
+    "gateway",
+    "oauth-apps",
+    "oauth-profiles",
+    "client-registration",
+];
+
 pub struct TestStack {
     pub stack: Stack,
     pub base: String,
     pub client: reqwest::Client,
+    /// Each component's database URL.
+    pub database_urls: HashMap<&'static str, String>,
+    _postgres: Option<PgDatabases>,
     _data: TempDir,
 }
 
@@ -22,9 +42,28 @@ pub async fn spawn_stack() -> TestStack {
 
 pub async fn spawn_stack_with(adjust: impl FnOnce(&mut StackConfig)) -> TestStack {
     let data = tempfile::tempdir().unwrap();
+    let postgres = PgDatabases::create_if_configured(&COMPONENTS);
+    let database_urls: HashMap<&'static str, String> = COMPONENTS
+        .into_iter()
+        .map(|component| {
+            let url = match &postgres {
+                Some(pg) => pg.url(component),
+                None => data
+                    .path()
+                    .join(format!("{component}.db"))
+                    .to_string_lossy()
+                    .into_owned(),
+            };
+            (component, url)
+        })
+        .collect();
     let mut config = StackConfig::new(data.path(), "127.0.0.1:0");
     config.admin_password = Some(ADMIN_PASSWORD.to_owned());
     config.workers = Some(1);
+    config.gateway_database_url = Some(database_urls["gateway"].clone());
+    config.oauth_apps_database_url = Some(database_urls["oauth-apps"].clone());
+    config.oauth_profiles_database_url = Some(database_urls["oauth-profiles"].clone());
+    config.client_registration_database_url = Some(database_urls["client-registration"].clone());
     adjust(&mut config);
     let stack = Stack::start(&config).unwrap();
     let base = format!("http://127.0.0.1:{}", stack.gateway.port);
@@ -32,8 +71,77 @@ pub async fn spawn_stack_with(adjust: impl FnOnce(&mut StackConfig)) -> TestStac
         stack,
         base,
         client: reqwest::Client::new(),
+        database_urls,
+        _postgres: postgres,
         _data: data,
     }
+}
+
+/// Fresh PostgreSQL databases for one test, dropped (with their connections) at the end.
+pub struct PgDatabases {
+    admin_url: String,
+    names: HashMap<String, String>,
+}
+
+impl PgDatabases {
+    /// Databases for `components` when [`POSTGRES_VAR`] is set.
+    pub fn create_if_configured(components: &[&str]) -> Option<Self> {
+        let admin_url = std::env::var(POSTGRES_VAR).ok()?;
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let unique = format!(
+            "hdp_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            rand_suffix()
+        );
+        let mut conn = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={admin_url}: {e}"));
+        let mut names = HashMap::new();
+        for component in components {
+            let name = format!("{unique}_{}", component.replace('-', "_"));
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .unwrap();
+            names.insert(component.to_string(), name);
+        }
+        Some(PgDatabases { admin_url, names })
+    }
+
+    pub fn url(&self, component: &str) -> String {
+        let mut url = url::Url::parse(&self.admin_url).unwrap();
+        url.set_path(&format!("/{}", self.names[component]));
+        url.to_string()
+    }
+
+    /// Runs `sql` as the administrative connection (to cut a database off, say).
+    pub fn admin_execute(&self, sql: &str) {
+        let mut conn = PgConnection::establish(&self.admin_url).unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    }
+
+    pub fn name(&self, component: &str) -> &str {
+        &self.names[component]
+    }
+}
+
+impl Drop for PgDatabases {
+    fn drop(&mut self) {
+        let Ok(mut conn) = PgConnection::establish(&self.admin_url) else {
+            return;
+        };
+        for name in self.names.values() {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    nanos % 1_000_000
 }
 
 pub struct Reply {
@@ -115,20 +223,33 @@ impl TestStack {
         reply.json()
     }
 
-    /// Row counts straight from a service's SQLite file, to see what was (not) written.
-    pub fn count_rows(&self, file: &str, table: &str) -> i64 {
-        use diesel::prelude::*;
+    /// Row counts straight from a component's database, to see what was (not) written.
+    pub fn count_rows(&self, component: &str, table: &str) -> i64 {
         #[derive(QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let path = self.stack.data_dir.join(file);
-        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<Count>(&mut conn)
-            .unwrap()
-            .n
+        let url = &self.database_urls[component];
+        let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
+        let count: Count = if url.starts_with("postgres") {
+            query.get_result(&mut PgConnection::establish(url).unwrap())
+        } else {
+            query.get_result(&mut SqliteConnection::establish(url).unwrap())
+        }
+        .unwrap();
+        count.n
+    }
+
+    /// The component's SQLite file, when the suite runs on SQLite.
+    pub fn sqlite_file(&self, component: &str) -> Option<std::path::PathBuf> {
+        let url = &self.database_urls[component];
+        (!url.starts_with("postgres")).then(|| url.into())
+    }
+
+    /// The test's PostgreSQL databases, when the suite runs on PostgreSQL.
+    pub fn postgres(&self) -> Option<&PgDatabases> {
+        self._postgres.as_ref()
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod auth;
 mod client_applications;
+mod database;
 mod errors;
 mod helpers;
 mod oauth_apps;

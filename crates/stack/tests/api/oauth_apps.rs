@@ -171,7 +171,7 @@ async fn every_validation_rule_names_its_field() {
         r.json()["tokenURI"],
         "https://www.googleapis.com/oauth2/v3/token"
     );
-    assert_eq!(app.count_rows("oauth-apps.db", "oauth_apps"), 1);
+    assert_eq!(app.count_rows("oauth-apps", "oauth_apps"), 1);
 }
 
 #[tokio::test]

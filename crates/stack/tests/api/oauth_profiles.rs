@@ -67,7 +67,7 @@ async fn an_unknown_application_is_refused_and_nothing_is_written() {
         .await;
     let message = r.envelope(400, codes::INVALID_APP_ID);
     assert_eq!(message, "Invalid OAuthAppId: 17");
-    assert_eq!(app.count_rows("oauth-profiles.db", "oauth_profiles"), 0);
+    assert_eq!(app.count_rows("oauth-profiles", "oauth_profiles"), 0);
 
     // Nor may an update point a profile at one.
     let oauth_app = app.create_app("Real").await;
@@ -132,7 +132,7 @@ async fn every_validation_rule_names_its_field() {
             format!("Missing required field '{field}'")
         );
     }
-    assert_eq!(app.count_rows("oauth-profiles.db", "oauth_profiles"), 0);
+    assert_eq!(app.count_rows("oauth-profiles", "oauth_profiles"), 0);
 
     // Optional fields may be left out.
     let body = json!({"name": "Minimal", "oauthAppId": app_id, "refreshToken": "r"});
@@ -155,7 +155,7 @@ async fn names_are_unique_per_owner() {
     );
     let r = app.admin(Method::POST, PATH, Some(body)).await;
     r.envelope(409, codes::CONFLICT);
-    assert_eq!(app.count_rows("oauth-profiles.db", "oauth_profiles"), 1);
+    assert_eq!(app.count_rows("oauth-profiles", "oauth_profiles"), 1);
 }
 
 #[tokio::test]
@@ -190,7 +190,7 @@ async fn with_oauth_apps_down_profile_writes_get_503_and_change_nothing() {
         )
         .await;
     r.envelope(503, codes::UNAVAILABLE);
-    assert_eq!(app.count_rows("oauth-profiles.db", "oauth_profiles"), 1);
+    assert_eq!(app.count_rows("oauth-profiles", "oauth_profiles"), 1);
     // Reading profiles does not need oauth-apps.
     let r = app.admin(Method::GET, &format!("{PATH}/{id}"), None).await;
     assert_eq!(r.json()["name"], "Before");
