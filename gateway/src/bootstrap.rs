@@ -1,6 +1,7 @@
 //! The first administrator.
 
 use db::DbPool;
+use diesel::Connection;
 use internal_auth::{permissions, SYSTEM_TENANT_ID};
 use service_kit::StartError;
 
@@ -41,25 +42,54 @@ pub fn ensure_admin(
     let hash = password::hash(&secret)
         .map_err(|e| StartError::Other(format!("cannot hash the administrator password: {e}")))?;
     let now = chrono::Utc::now().naive_utc();
-    models::insert(
-        &mut conn,
-        &NewUser {
-            user_name,
-            password_hash: &hash,
-            tenant_id: SYSTEM_TENANT_ID,
-            permissions: &models::encode_permissions(&permissions::ALL),
-            active: true,
-            created_at: now,
-            updated_at: now,
-        },
-    )
-    .map_err(db_error)?;
+    conn.transaction(|conn| {
+        models::insert(
+            conn,
+            &NewUser {
+                user_name,
+                password_hash: &hash,
+                tenant_id: SYSTEM_TENANT_ID,
+                permissions: &models::encode_permissions(&permissions::ALL),
+                active: true,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        // Shown inside the transaction: if it cannot be shown, nobody could log in, so the
+        // administrator is not created and the next start tries again.
+        if generated {
+            show_generated_password(user_name, &secret).map_err(Abort)?;
+        }
+        Ok::<_, Abort>(())
+    })
+    .map_err(|Abort(e)| e)?;
     log::info!("created the administrator {user_name:?} in the system tenant");
-    if generated {
-        println!(
-            "Created administrator '{user_name}' with generated password: {secret}\n\
-             (shown only this once; set ADMIN_PASSWORD before the first start to choose it)"
-        );
-    }
     Ok(())
+}
+
+/// Why the creation transaction was rolled back.
+struct Abort(StartError);
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort(StartError::Other(format!(
+            "cannot create the administrator: {e}"
+        )))
+    }
+}
+
+fn show_generated_password(user_name: &str, secret: &str) -> Result<(), StartError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "Created administrator '{user_name}' with generated password: {secret}\n\
+         (shown only this once; set ADMIN_PASSWORD before the first start to choose it)"
+    )
+    .and_then(|()| stdout.flush())
+    .map_err(|e| {
+        StartError::Other(format!(
+            "cannot show the generated administrator password ({e}); set ADMIN_PASSWORD"
+        ))
+    })
 }

@@ -188,40 +188,43 @@ pub fn peer_client(timeout: Duration) -> Result<reqwest::Client, StartError> {
 
 pub use reqwest;
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+/// Listens for Ctrl-C (SIGINT) and SIGTERM from now on; the future resolves on the first.
+/// The handlers are installed before this returns, so a signal that arrives before the future
+/// is first polled still stops the process cleanly rather than killing it.
+pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
             }
-            Err(err) => {
-                log::warn!("cannot listen for SIGTERM: {err}");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
 /// Runs `app` until Ctrl-C or SIGTERM, then lets in-flight requests finish.
 pub async fn run_with_signals(app: Application) -> std::io::Result<()> {
+    let signal = shutdown_signal()?;
+    log::info!("ready; stop with Ctrl-C or SIGTERM");
     let handle = app.handle();
     let mut server = std::pin::pin!(app.run_until_stopped());
     tokio::select! {
         result = &mut server => result,
-        _ = shutdown_signal() => {
+        _ = signal => {
             log::info!("shutting down");
-            handle.stop(true).await;
-            server.await
+            // The server future itself carries out the stop: keep polling it meanwhile.
+            let ((), result) = tokio::join!(handle.stop(true), server);
+            result
         }
     }
 }

@@ -12,7 +12,8 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     let config = StackConfig::init_from_env()?;
     let stack = Stack::start(&config)?;
-    println!(
+    let signal = service_kit::shutdown_signal()?;
+    say(&format!(
         "hdp-oauth is running. Gateway: http://{}:{}/  (oauth-apps on port {}, oauth-profiles on \
          port {}, client-registration on port {}; data in {}). Press Ctrl-C to stop.",
         gateway_host(&config.gateway_addr),
@@ -21,12 +22,19 @@ async fn run() -> anyhow::Result<()> {
         stack.oauth_profiles.port,
         stack.client_registration.port,
         stack.data_dir.display(),
-    );
-    service_kit::shutdown_signal().await;
-    println!("Stopping...");
+    ));
+    signal.await;
+    say("Stopping...");
     stack.stop().await;
-    println!("Stopped.");
+    say("Stopped.");
     Ok(())
+}
+
+/// A status line for the person at the terminal; a closed standard output is no reason to stop.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 fn gateway_host(addr: &str) -> &str {

@@ -8,6 +8,7 @@
 )]
 
 mod auth;
+mod binary;
 mod client_applications;
 mod database;
 mod errors;
