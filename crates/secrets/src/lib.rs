@@ -346,6 +346,93 @@ pub fn read_key_setting(
     })
 }
 
+/// The key ring configured by `{prefix}_ENCRYPTION_KEYS` (inline), or else the file
+/// `{prefix}_ENCRYPTION_KEYS_FILE`, with `{prefix}_ENCRYPTION_ACTIVE_KEY` naming the active key
+/// (the last entry when unset). The error names the variable and never shows key material.
+pub fn load_key_ring(
+    prefix: &str,
+    inline: Option<&str>,
+    file: &Path,
+    active: Option<&str>,
+) -> Result<KeyRing, String> {
+    let inline_var = format!("{prefix}_ENCRYPTION_KEYS");
+    let file_var = format!("{prefix}_ENCRYPTION_KEYS_FILE");
+    let text = read_key_setting(&inline_var, inline, &file_var, file)?;
+    let source = if inline.is_some_and(|t| !t.trim().is_empty()) {
+        inline_var
+    } else {
+        format!("{file_var} ({})", file.display())
+    };
+    KeyRing::parse(&text, active).map_err(|e| match e {
+        KeyError::NoActive(_) => format!("{prefix}_ENCRYPTION_ACTIVE_KEY: {e}"),
+        other => format!("{source}: {other}"),
+    })
+}
+
+/// What a re-seal pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ResealReport {
+    /// Values now sealed with the active key.
+    pub resealed: u64,
+    /// Values changed by a request while they were being re-sealed (the new value is already
+    /// sealed with the active key by whoever wrote it).
+    pub changed_meanwhile: u64,
+    /// Values that could not be opened (their key is not in the ring); left as they were.
+    pub failed: u64,
+}
+
+impl ResealReport {
+    pub fn add(&mut self, other: ResealReport) {
+        self.resealed += other.resealed;
+        self.changed_meanwhile += other.changed_meanwhile;
+        self.failed += other.failed;
+    }
+}
+
+/// Re-seals one column with the active key, `batch` rows at a time, while the service keeps
+/// running: `load(after_id, limit)` returns `(id, sealed)` rows with `id > after_id` that are
+/// not sealed with the active key (see [`KeyRing::active_like_pattern`]), in id order;
+/// `store(id, old, new)` replaces `old` by `new` only if the row still holds `old` (so a
+/// concurrent update is never overwritten) and says whether it did.
+pub fn reseal_column<E>(
+    ring: &KeyRing,
+    table: &str,
+    column: &str,
+    batch: i64,
+    mut load: impl FnMut(i64, i64) -> Result<Vec<(i64, String)>, E>,
+    mut store: impl FnMut(i64, &str, &str) -> Result<bool, E>,
+) -> Result<ResealReport, E> {
+    let mut report = ResealReport::default();
+    let mut after = 0;
+    loop {
+        let rows = load(after, batch)?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(report);
+        };
+        after = *last;
+        for (row_id, sealed) in rows {
+            let place = Place {
+                table,
+                column,
+                row_id,
+            };
+            match ring.open(&sealed, place) {
+                Ok(plain) => {
+                    if store(row_id, &sealed, &ring.seal(&plain, place))? {
+                        report.resealed += 1;
+                    } else {
+                        report.changed_meanwhile += 1;
+                    }
+                }
+                Err(err) => {
+                    log::error!("{table}.{column} of row {row_id}: {err}");
+                    report.failed += 1;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,6 +529,64 @@ mod tests {
         let other = HashKey::parse(&generate_key()).unwrap();
         assert!(!other.verify("s3cret", &stored));
         assert_eq!(format!("{key:?}"), "HashKey(***)");
+    }
+
+    #[test]
+    fn reseal_moves_every_value_to_the_active_key_and_respects_concurrent_writes() {
+        let k1 = format!("k1:{}", generate_key());
+        let k2 = format!("k2:{}", generate_key());
+        let old = ring(&[&k1]);
+        let mut rows: Vec<(i64, String)> = (1..=7)
+            .map(|id| (id, old.seal(&format!("secret-{id}"), place(id))))
+            .collect();
+        let rotated = ring(&[&k1, &k2]);
+        rows[2].1 = rotated.seal("secret-3", place(3));
+        let table = std::cell::RefCell::new(rows);
+        let report = reseal_column::<()>(
+            &rotated,
+            "oauth_apps",
+            "client_secret",
+            2,
+            |after, limit| {
+                Ok(table
+                    .borrow()
+                    .iter()
+                    .filter(|(id, v)| *id > after && rotated.needs_reseal(v))
+                    .take(limit as usize)
+                    .cloned()
+                    .collect())
+            },
+            |id, old_value, new_value| {
+                let mut rows = table.borrow_mut();
+                let row = rows.iter_mut().find(|(row_id, _)| *row_id == id).unwrap();
+                if id == 5 {
+                    row.1 = rotated.seal("changed", place(5));
+                }
+                if row.1 != old_value {
+                    return Ok(false);
+                }
+                row.1 = new_value.to_owned();
+                Ok(true)
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            report,
+            ResealReport {
+                resealed: 5,
+                changed_meanwhile: 1,
+                failed: 0
+            }
+        );
+        let only_new = ring(&[&k2]);
+        for (id, value) in table.borrow().iter() {
+            let expected = if *id == 5 {
+                "changed".to_owned()
+            } else {
+                format!("secret-{id}")
+            };
+            assert_eq!(only_new.open(value, place(*id)).unwrap(), expected);
+        }
     }
 
     #[test]

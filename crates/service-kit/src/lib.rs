@@ -251,3 +251,100 @@ pub fn exit_code<E: std::fmt::Display>(result: Result<(), E>) -> std::process::E
         }
     }
 }
+
+/// What a service binary was asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// No arguments: serve.
+    Serve,
+    /// `reseal [--batch N]`: re-seal stored credentials with the active key, then exit.
+    Reseal { batch: i64 },
+}
+
+impl Command {
+    pub fn from_args() -> Result<Self, StartError> {
+        Self::parse(std::env::args().skip(1))
+    }
+
+    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, StartError> {
+        let usage = || {
+            StartError::Other(
+                "usage: <service> [reseal [--batch N]] (no argument: serve)".to_owned(),
+            )
+        };
+        match args.next().as_deref() {
+            None => Ok(Command::Serve),
+            Some("reseal") => {
+                let batch = match (args.next().as_deref(), args.next()) {
+                    (None, _) => 500,
+                    (Some("--batch"), Some(n)) => {
+                        n.parse().ok().filter(|n| *n > 0).ok_or_else(usage)?
+                    }
+                    _ => return Err(usage()),
+                };
+                match args.next() {
+                    None => Ok(Command::Reseal { batch }),
+                    Some(_) => Err(usage()),
+                }
+            }
+            Some(_) => Err(usage()),
+        }
+    }
+}
+
+/// Prints what a re-seal pass did; values that could not be opened make it an error, so that a
+/// script does not go on to remove a key still in use.
+pub fn print_reseal_report(what: &str, report: secrets::ResealReport) -> Result<(), StartError> {
+    println!(
+        "{what}: {} re-sealed, {} changed meanwhile (already current), {} could not be opened",
+        report.resealed, report.changed_meanwhile, report.failed
+    );
+    if report.failed > 0 {
+        return Err(StartError::Other(format!(
+            "{} value(s) of {what} could not be opened: their key is not in the ring (see the log)",
+            report.failed
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, StartError> {
+        Command::parse(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn commands_parse_strictly() {
+        assert_eq!(parse(&[]).unwrap(), Command::Serve);
+        assert_eq!(parse(&["reseal"]).unwrap(), Command::Reseal { batch: 500 });
+        assert_eq!(
+            parse(&["reseal", "--batch", "20"]).unwrap(),
+            Command::Reseal { batch: 20 }
+        );
+        for bad in [
+            &["serve"][..],
+            &["reseal", "--batch"],
+            &["reseal", "--batch", "0"],
+            &["reseal", "--batch", "x"],
+            &["reseal", "--batch", "5", "extra"],
+            &["reseal", "now"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn base_urls_name_their_variable() {
+        assert_eq!(
+            parse_base_url("X_URL", "http://127.0.0.1:8081/").unwrap(),
+            "http://127.0.0.1:8081"
+        );
+        for bad in ["127.0.0.1:8081", "ftp://h", "not a url"] {
+            let err = parse_base_url("X_URL", bad).unwrap_err();
+            assert!(err.to_string().contains("X_URL"), "{err}");
+        }
+    }
+}

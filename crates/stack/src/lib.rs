@@ -118,6 +118,7 @@ impl Stack {
         })?;
         let keys = load_or_generate_key_pair(&data_dir.join("keys"))
             .map_err(|e| StartError::Other(format!("DATA_DIR: {e}")))?;
+        let secret_keys = SecretKeyFiles::load_or_generate(&data_dir.join("keys"))?;
         let sqlite = |given: &Option<String>, file: &str| {
             given
                 .clone()
@@ -132,6 +133,9 @@ impl Stack {
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
+            encryption_keys: None,
+            encryption_keys_file: secret_keys.oauth_apps,
+            encryption_active_key: None,
         })?;
         let oauth_apps_url = format!("http://{}:{}", config.services_host, oauth_apps.port());
         let oauth_profiles = oauth_profiles::build(&oauth_profiles::Config {
@@ -143,6 +147,9 @@ impl Stack {
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
+            encryption_keys: None,
+            encryption_keys_file: secret_keys.oauth_profiles,
+            encryption_active_key: None,
         })?;
         let client_registration = client_registration::build(&client_registration::Config {
             addr: any_port,
@@ -154,6 +161,8 @@ impl Stack {
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
+            secret_hash_key: None,
+            secret_hash_key_file: secret_keys.client_registration,
         })?;
         let gateway = gateway::build(&gateway::Config {
             addr: config.gateway_addr.clone(),
@@ -197,6 +206,40 @@ impl Stack {
             self.oauth_profiles.stop(true),
             self.client_registration.stop(true),
         );
+    }
+}
+
+/// The files holding the keys that protect credentials at rest, in the data directory.
+pub struct SecretKeyFiles {
+    /// oauth-apps' key ring (`id:base64key` a line; the last is active).
+    pub oauth_apps: PathBuf,
+    /// oauth-profiles' key ring.
+    pub oauth_profiles: PathBuf,
+    /// client-registration's hash key.
+    pub client_registration: PathBuf,
+}
+
+impl SecretKeyFiles {
+    /// The key files in `dir`, each generated (mode 0600) on first start. Rotating a ring is
+    /// appending a line to its file and restarting; see docs/secrets.md.
+    pub fn load_or_generate(dir: &Path) -> Result<Self, StartError> {
+        let files = SecretKeyFiles {
+            oauth_apps: dir.join("oauth-apps-encryption.keys"),
+            oauth_profiles: dir.join("oauth-profiles-encryption.keys"),
+            client_registration: dir.join("client-registration-hash.key"),
+        };
+        let generate = |path: &Path, contents: String| {
+            secrets::generate_key_file(path, &contents).map_err(|e| {
+                StartError::Other(format!("DATA_DIR: cannot write {}: {e}", path.display()))
+            })
+        };
+        generate(&files.oauth_apps, format!("k1:{}", secrets::generate_key()))?;
+        generate(
+            &files.oauth_profiles,
+            format!("k1:{}", secrets::generate_key()),
+        )?;
+        generate(&files.client_registration, secrets::generate_key())?;
+        Ok(files)
     }
 }
 

@@ -1,5 +1,5 @@
 //! What a valid client application is: its fields, its redirect URLs, its generated credentials
-//! and its wire form.
+//! and its wire form, and what a credential check is asked and answers.
 //!
 //! Redirect URLs follow RFC 6749 3.1.2 and RFC 8252 rather than the product's sample, whose bare
 //! host names could never be matched against an authorization request's `redirect_uri`.
@@ -14,9 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::rngs::OsRng;
 use rand::RngCore;
+use secrets::HashKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use url::{Host, Url};
 
 /// The JSON name of the redirect URL list, used in every message about it.
@@ -270,9 +270,9 @@ impl ClientSecret {
         Ok(ClientSecret(URL_SAFE_NO_PAD.encode(bytes)))
     }
 
-    /// What is stored in place of the secret.
-    pub fn hash(&self) -> String {
-        secret_hash(&self.0)
+    /// What is stored in place of the secret: its keyed hash under the server's `key`.
+    pub fn hash(&self, key: &HashKey) -> String {
+        key.hash(&self.0)
     }
 
     /// The secret itself, for the one answer that shows it.
@@ -285,13 +285,6 @@ impl fmt::Debug for ClientSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ClientSecret(***)")
     }
-}
-
-/// The SHA-256 digest of a secret, in lower-case hex. A fast hash is enough (a slow password
-/// hash would only cost time): the secret has 256 random bits, so there is nothing to
-/// brute-force.
-pub fn secret_hash(secret: &str) -> String {
-    format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
 /// A client application as the API shows it; `client_secret` only in the answers to create and
@@ -326,6 +319,77 @@ impl fmt::Debug for ClientAppView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientAppList {
     pub applications: Vec<ClientAppView>,
+}
+
+/// Longest client id or client secret a credential check accepts, in characters: far above
+/// the real ones (36 and 43), low enough that nobody has large inputs hashed.
+pub const CREDENTIAL_MAX: usize = 256;
+
+/// The body of a credential check, as sent; parsed by [`Credentials::parse`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsBody {
+    client_id: Option<Value>,
+    client_secret: Option<Value>,
+}
+
+/// A client id and a claimed secret, to be checked. Its `Debug` hides the secret.
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl Credentials {
+    pub fn parse(body: CredentialsBody) -> Result<Self, ApiError> {
+        Ok(Credentials {
+            client_id: required_nonblank("clientId", body.client_id, CREDENTIAL_MAX)?,
+            client_secret: required_nonblank("clientSecret", body.client_secret, CREDENTIAL_MAX)?,
+        })
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .finish()
+    }
+}
+
+/// The answer to a credential check. A failed check says only that it failed, not whether the
+/// client id or the secret was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    pub valid: bool,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<VerifiedClient>,
+}
+
+/// What the authorization server needs of an application whose credentials checked out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedClient {
+    pub id: i64,
+    pub owner_id: i64,
+    pub redirect_urls: Vec<String>,
+}
+
+impl Verification {
+    pub fn valid(client: VerifiedClient) -> Self {
+        Verification {
+            valid: true,
+            client: Some(client),
+        }
+    }
+
+    pub fn invalid() -> Self {
+        Verification {
+            valid: false,
+            client: None,
+        }
+    }
 }
 
 /// The answer for an id that does not exist or belongs to someone else: the same, so as not to
@@ -573,21 +637,71 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_256_random_bits_and_stored_only_as_a_digest() {
+    fn secrets_are_256_random_bits_and_stored_only_as_a_keyed_hash() {
+        let key = HashKey::parse(&secrets::generate_key()).unwrap();
         let a = ClientSecret::generate().unwrap();
         let b = ClientSecret::generate().unwrap();
-        let hash = a.hash();
-        assert_eq!(hash.len(), 64);
-        assert!(hash.bytes().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(hash, b.hash());
+        let hash = a.hash(&key);
+        assert_ne!(hash, b.hash(&key));
         assert!(!format!("{a:?}").contains(&a.0));
         let clear = a.reveal();
+        assert!(!hash.contains(&clear));
         assert_eq!(URL_SAFE_NO_PAD.decode(&clear).unwrap().len(), SECRET_BYTES);
-        assert_eq!(secret_hash(&clear), hash);
-        assert_eq!(
-            secret_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert!(key.verify(&clear, &hash));
+        let other_key = HashKey::parse(&secrets::generate_key()).unwrap();
+        assert!(!other_key.verify(&clear, &hash));
         assert!(uuid::Uuid::parse_str(&new_client_id()).is_ok());
+    }
+
+    #[test]
+    fn credentials_name_the_missing_field_and_never_show_the_secret() {
+        let parse = |body: Value| Credentials::parse(serde_json::from_value(body).unwrap());
+        let ok = parse(json!({"clientId": "id-1", "clientSecret": "s3cret"})).unwrap();
+        assert_eq!(
+            (ok.client_id.as_str(), ok.client_secret.as_str()),
+            ("id-1", "s3cret")
+        );
+        assert!(!format!("{ok:?}").contains("s3cret"));
+        for (body, field) in [
+            (json!({"clientSecret": "s"}), "'clientId'"),
+            (
+                json!({"clientId": "id", "clientSecret": null}),
+                "'clientSecret'",
+            ),
+            (json!({"clientId": 7, "clientSecret": "s"}), "'clientId'"),
+            (
+                json!({"clientId": "id", "clientSecret": " "}),
+                "'clientSecret'",
+            ),
+            (
+                json!({"clientId": "id", "clientSecret": "s".repeat(257)}),
+                "'clientSecret'",
+            ),
+        ] {
+            let err = parse(body).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidField);
+            assert!(err.message().contains(field), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn a_failed_check_is_only_valid_false() {
+        assert_eq!(
+            serde_json::to_value(Verification::invalid()).unwrap(),
+            json!({"valid": false})
+        );
+        let valid = Verification::valid(VerifiedClient {
+            id: 3,
+            owner_id: 7,
+            redirect_urls: vec!["myapp:/cb".to_owned()],
+        });
+        let wire = serde_json::to_value(&valid).unwrap();
+        assert_eq!(
+            wire,
+            json!({"valid": true, "id": 3, "ownerId": 7, "redirectUrls": ["myapp:/cb"]})
+        );
+        assert_eq!(serde_json::from_value::<Verification>(wire).unwrap(), valid);
+        let invalid = serde_json::from_value::<Verification>(json!({"valid": false})).unwrap();
+        assert_eq!(invalid, Verification::invalid());
     }
 }

@@ -1,19 +1,25 @@
 //! client-registration: client applications registered with this system, i.e. the programs that
 //! will ask this system for OAuth authorization. Registering one generates its client id and
-//! client secret; the secret is shown once (and again only by a reset) and only its digest is
-//! kept. Each application belongs to the user who registered it. Reached only through the
-//! gateway, or by peers with a caller's internal token.
+//! client secret; the secret is shown once (and again only by a reset) and only its keyed hash is
+//! kept, under a server key held outside the database, so that a copy of the database alone
+//! neither reveals secrets nor lets anyone test guesses. Each application belongs to the user
+//! who registered it. The management API is reached only through the gateway, or by peers with
+//! a caller's internal token; the credential check is internal only, for the authorization
+//! server.
 
 pub mod domain;
 pub mod models;
 mod routes;
 pub mod schema;
 
+use std::fmt;
 use std::path::PathBuf;
 
+use actix_web::web;
 use db::{DatabaseUrl, Migrations, PoolOptions};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
+use secrets::HashKey;
 use service_kit::{load_verifier, serve, Application, ServeOptions, StartError};
 
 pub use routes::configure;
@@ -25,8 +31,12 @@ pub const MIGRATIONS: Migrations = Migrations {
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
+/// The variables that give the client secret hash key, inline or as a file.
+const HASH_KEY_VAR: &str = "CLIENT_REGISTRATION_SECRET_HASH_KEY";
+const HASH_KEY_FILE_VAR: &str = "CLIENT_REGISTRATION_SECRET_HASH_KEY_FILE";
+
 /// Settings, from the environment (`Config::init_from_env`) or built in code.
-#[derive(Debug, Clone, Envconfig)]
+#[derive(Clone, Envconfig)]
 pub struct Config {
     /// Where to listen, `host:port`.
     #[envconfig(from = "CLIENT_REGISTRATION_ADDR", default = "127.0.0.1:8083")]
@@ -49,12 +59,43 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[envconfig(from = "CLIENT_REGISTRATION_MAX_BODY_BYTES", default = "262144")]
     pub max_body_bytes: usize,
+    /// The key client secrets are hashed under, given inline: 32 bytes in standard base64,
+    /// optionally `id:base64`. Takes precedence over `secret_hash_key_file`. Changing the key
+    /// invalidates every stored secret.
+    #[envconfig(from = "CLIENT_REGISTRATION_SECRET_HASH_KEY")]
+    pub secret_hash_key: Option<String>,
+    /// The file holding that key, when it is not given inline.
+    #[envconfig(
+        from = "CLIENT_REGISTRATION_SECRET_HASH_KEY_FILE",
+        default = "data/keys/client-registration-hash.key"
+    )]
+    pub secret_hash_key_file: PathBuf,
 }
 
-/// Connects the database, runs migrations and binds the listener.
+// By hand, so that an inline key cannot reach a log through `{:?}`.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database_url", &self.database_url)
+            .field("token_public_key_file", &self.token_public_key_file)
+            .field("pool_size", &self.pool_size)
+            .field("workers", &self.workers)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field(
+                "secret_hash_key",
+                &self.secret_hash_key.as_ref().map(|_| "***"),
+            )
+            .field("secret_hash_key_file", &self.secret_hash_key_file)
+            .finish()
+    }
+}
+
+/// Loads the keys, connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
     let url = DatabaseUrl::parse("CLIENT_REGISTRATION_DATABASE_URL", &config.database_url)?;
     let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
+    let hash_key = web::Data::new(load_hash_key(config)?);
     let pool = db::connect(
         "CLIENT_REGISTRATION_DATABASE_URL",
         &url,
@@ -69,5 +110,40 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         workers: config.workers,
         body_limit: config.max_body_bytes,
     };
-    serve("client-registration", &options, pool, verifier, configure)
+    serve(
+        "client-registration",
+        &options,
+        pool,
+        verifier,
+        move |cfg| {
+            cfg.app_data(hash_key.clone());
+            configure(cfg);
+        },
+    )
+}
+
+/// The hash key from the inline variable or, failing that, the file; errors name the variable
+/// the key came from and never show its text.
+fn load_hash_key(config: &Config) -> Result<HashKey, StartError> {
+    let inline = config
+        .secret_hash_key
+        .as_deref()
+        .filter(|text| !text.trim().is_empty());
+    let text = secrets::read_key_setting(
+        HASH_KEY_VAR,
+        inline,
+        HASH_KEY_FILE_VAR,
+        &config.secret_hash_key_file,
+    )
+    .map_err(StartError::Other)?;
+    HashKey::parse(&text).map_err(|e| {
+        let source = match inline {
+            Some(_) => HASH_KEY_VAR.to_owned(),
+            None => format!(
+                "{HASH_KEY_FILE_VAR} ({})",
+                config.secret_hash_key_file.display()
+            ),
+        };
+        StartError::Other(format!("{source}: {e}"))
+    })
 }

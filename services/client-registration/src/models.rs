@@ -1,7 +1,9 @@
 //! Rows of `client_apps` and the queries on them.
 //!
-//! Every query on an existing application takes its owner, so an application of another user
-//! is simply not found: the handlers cannot forget the check.
+//! Every query the management API uses takes the owner, so an application of another user is
+//! simply not found: the handlers cannot forget the check. The one exception,
+//! [`find_by_client_id`], serves the credential check, where the client itself, not its owner,
+//! is asking.
 
 use std::fmt;
 
@@ -24,13 +26,14 @@ pub struct ClientApp {
     /// A JSON array of strings.
     pub redirect_urls: String,
     pub client_id: String,
-    /// SHA-256 of the client secret, lower-case hex; the secret itself is never stored.
+    /// The client secret's keyed hash ([`secrets::HashKey::hash`]); the secret itself is never
+    /// stored.
     pub client_secret_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-// By hand, so that the secret's digest cannot reach a log through `{:?}`.
+// By hand, so that the secret's hash cannot reach a log through `{:?}`.
 impl fmt::Debug for ClientApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientApp")
@@ -119,6 +122,18 @@ pub fn find_owned(
         .optional()
 }
 
+/// The application with `client_id`, whoever owns it: only for checking its credentials.
+pub fn find_by_client_id(
+    conn: &mut DbConnection,
+    client_id: &str,
+) -> QueryResult<Option<ClientApp>> {
+    client_apps::table
+        .filter(client_apps::client_id.eq(client_id))
+        .select(ClientApp::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// `owner_id`'s applications, oldest first.
 pub fn list_owned(conn: &mut DbConnection, owner_id: i64) -> QueryResult<Vec<ClientApp>> {
     client_apps::table
@@ -150,7 +165,7 @@ pub fn update_owned(
     })
 }
 
-/// Replaces the secret digest of `id` if `owner_id` owns it, so the old secret stops working at
+/// Replaces the secret hash of `id` if `owner_id` owns it, so the old secret stops working at
 /// once; `None` otherwise.
 pub fn reset_secret(
     conn: &mut DbConnection,
@@ -282,6 +297,12 @@ mod tests {
             .unwrap();
         assert_eq!(reset.client_secret_hash, "abc");
         assert_eq!(reset.client_id, "id-2");
+        let found = find_by_client_id(&mut conn, "id-2").unwrap().unwrap();
+        assert_eq!(
+            (found.id, found.client_secret_hash),
+            (second.id, "abc".to_owned())
+        );
+        assert!(find_by_client_id(&mut conn, "id-9").unwrap().is_none());
 
         assert!(!delete_owned(&mut conn, theirs.id, 7).unwrap());
         assert!(delete_owned(&mut conn, first.id, 7).unwrap());

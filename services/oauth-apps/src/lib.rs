@@ -1,6 +1,7 @@
 //! oauth-apps: OAuth applications, i.e. how this system is registered as an OAuth client with
 //! external data stores (client id and secret, authorize and token URLs, scopes). Each belongs
 //! to a tenant. Reached only through the gateway, or by peers with a caller's internal token.
+//! Client secrets are stored sealed with the service's key ring (see the `secrets` crate).
 
 pub mod domain;
 pub mod models;
@@ -9,9 +10,11 @@ pub mod schema;
 
 use std::path::PathBuf;
 
-use db::{DatabaseUrl, Migrations, PoolOptions};
+use actix_web::web;
+use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
+use secrets::{load_key_ring, KeyRing, ResealReport};
 use service_kit::{load_verifier, serve, Application, ServeOptions, StartError};
 
 pub use routes::configure;
@@ -44,25 +47,77 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[envconfig(from = "OAUTH_APPS_MAX_BODY_BYTES", default = "262144")]
     pub max_body_bytes: usize,
+    /// The key ring that seals client secrets, inline (`id:base64key,...`); wins over the file.
+    #[envconfig(from = "OAUTH_APPS_ENCRYPTION_KEYS")]
+    pub encryption_keys: Option<String>,
+    /// The key ring in a file, one `id:base64key` a line.
+    #[envconfig(
+        from = "OAUTH_APPS_ENCRYPTION_KEYS_FILE",
+        default = "data/keys/oauth-apps-encryption.keys"
+    )]
+    pub encryption_keys_file: PathBuf,
+    /// The key that seals new values; the ring's last entry when unset.
+    #[envconfig(from = "OAUTH_APPS_ENCRYPTION_ACTIVE_KEY")]
+    pub encryption_active_key: Option<String>,
+}
+
+impl Config {
+    fn key_ring(&self) -> Result<KeyRing, StartError> {
+        load_key_ring(
+            "OAUTH_APPS",
+            self.encryption_keys.as_deref(),
+            &self.encryption_keys_file,
+            self.encryption_active_key.as_deref(),
+        )
+        .map_err(StartError::Other)
+    }
+
+    fn database_url(&self) -> Result<DatabaseUrl, StartError> {
+        Ok(DatabaseUrl::parse(
+            "OAUTH_APPS_DATABASE_URL",
+            &self.database_url,
+        )?)
+    }
+
+    fn pool(&self, url: &DatabaseUrl, max_size: u32) -> Result<DbPool, StartError> {
+        Ok(db::connect(
+            "OAUTH_APPS_DATABASE_URL",
+            url,
+            MIGRATIONS,
+            PoolOptions {
+                max_size,
+                ..PoolOptions::default()
+            },
+        )?)
+    }
 }
 
 /// Connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
-    let url = DatabaseUrl::parse("OAUTH_APPS_DATABASE_URL", &config.database_url)?;
+    let url = config.database_url()?;
     let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
-    let pool = db::connect(
-        "OAUTH_APPS_DATABASE_URL",
-        &url,
-        MIGRATIONS,
-        PoolOptions {
-            max_size: config.pool_size,
-            ..PoolOptions::default()
-        },
-    )?;
+    let ring = web::Data::new(config.key_ring()?);
+    let pool = config.pool(&url, config.pool_size)?;
     let options = ServeOptions {
         addr: config.addr.clone(),
         workers: config.workers,
         body_limit: config.max_body_bytes,
     };
-    serve("oauth-apps", &options, pool, verifier, configure)
+    serve("oauth-apps", &options, pool, verifier, move |cfg| {
+        cfg.app_data(ring.clone());
+        configure(cfg);
+    })
+}
+
+/// Re-seals every client secret with the active key, `batch` rows at a time. Safe while the
+/// service runs; afterwards the old keys can leave the ring.
+pub fn reseal(config: &Config, batch: i64) -> Result<ResealReport, StartError> {
+    let url = config.database_url()?;
+    let ring = config.key_ring()?;
+    let pool = config.pool(&url, 1)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| StartError::Other(format!("OAUTH_APPS_DATABASE_URL: {e}")))?;
+    models::reseal_client_secrets(&mut conn, &ring, batch)
+        .map_err(|e| StartError::Other(format!("re-sealing failed: {e}")))
 }

@@ -8,7 +8,15 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let config = oauth_apps::Config::init_from_env()?;
-    let app = oauth_apps::build(&config)?;
-    service_kit::run_with_signals(app).await?;
+    match service_kit::Command::from_args()? {
+        service_kit::Command::Serve => {
+            let app = oauth_apps::build(&config)?;
+            service_kit::run_with_signals(app).await?;
+        }
+        service_kit::Command::Reseal { batch } => {
+            let report = oauth_apps::reseal(&config, batch)?;
+            service_kit::print_reseal_report("oauth_apps.client_secret", report)?;
+        }
+    }
     Ok(())
 }

@@ -5,7 +5,18 @@ use db::DbConnection;
 use diesel::prelude::*;
 use oauth_apps_client::{OauthApp as OauthAppView, OauthAppSummary};
 
+use secrets::{KeyRing, Place, ResealReport};
+
 use crate::schema::oauth_apps;
+
+/// Where a client secret is sealed for: its own row and column only.
+pub fn secret_place(row_id: i64) -> Place<'static> {
+    Place {
+        table: "oauth_apps",
+        column: "client_secret",
+        row_id,
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = oauth_apps)]
@@ -33,6 +44,7 @@ pub struct NewOauthApp<'a> {
     pub data_store: i64,
     pub description: Option<&'a str>,
     pub client_id: &'a str,
+    /// Sealed by [`insert`] once the row has an id; leave empty.
     pub client_secret: &'a str,
     pub authorize_uri: &'a str,
     pub token_uri: &'a str,
@@ -59,8 +71,9 @@ pub struct OauthAppChangeset<'a> {
 }
 
 impl OauthApp {
-    /// The public view; `with_secret` only for the answer to the request that sent it.
-    pub fn into_view(self, with_secret: bool) -> OauthAppView {
+    /// The public view; `echo_secret` only for the answer to the request that sent it (the
+    /// stored value is sealed and never read back for the API).
+    pub fn into_view(self, echo_secret: Option<String>) -> OauthAppView {
         OauthAppView {
             id: self.id,
             name: self.name,
@@ -68,7 +81,7 @@ impl OauthApp {
             tenant_id: self.tenant_id,
             description: self.description,
             client_id: self.client_id,
-            client_secret: with_secret.then_some(self.client_secret),
+            client_secret: echo_secret,
             authorize_uri: self.authorize_uri,
             token_uri: self.token_uri,
             scope: self.scope,
@@ -89,12 +102,26 @@ impl OauthApp {
     }
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewOauthApp<'_>) -> QueryResult<OauthApp> {
-    db::insert_returning!(
-        conn,
-        diesel::insert_into(oauth_apps::table).values(new),
-        OauthApp::as_returning()
-    )
+/// Inserts `new` with `client_secret` sealed for the new row, in one transaction (the seal
+/// needs the row's id).
+pub fn insert(
+    conn: &mut DbConnection,
+    new: &NewOauthApp<'_>,
+    client_secret: &str,
+    ring: &KeyRing,
+) -> QueryResult<OauthApp> {
+    conn.transaction(|conn| {
+        let mut app: OauthApp = db::insert_returning!(
+            conn,
+            diesel::insert_into(oauth_apps::table).values(new),
+            OauthApp::as_returning()
+        )?;
+        app.client_secret = ring.seal(client_secret, secret_place(app.id));
+        diesel::update(oauth_apps::table.find(app.id))
+            .set(oauth_apps::client_secret.eq(&app.client_secret))
+            .execute(conn)?;
+        Ok(app)
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OauthApp>> {
@@ -137,6 +164,42 @@ pub fn update(
         }
         find(conn, id)
     })
+}
+
+/// Re-seals every client secret not sealed with the active key (see
+/// [`secrets::reseal_column`]).
+pub fn reseal_client_secrets(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    batch: i64,
+) -> QueryResult<ResealReport> {
+    let pattern = ring.active_like_pattern();
+    let conn = std::cell::RefCell::new(conn);
+    secrets::reseal_column(
+        ring,
+        "oauth_apps",
+        "client_secret",
+        batch,
+        |after, limit| {
+            oauth_apps::table
+                .select((oauth_apps::id, oauth_apps::client_secret))
+                .filter(oauth_apps::id.gt(after))
+                .filter(oauth_apps::client_secret.not_like(&pattern))
+                .order(oauth_apps::id)
+                .limit(limit)
+                .load(*conn.borrow_mut())
+        },
+        |id, old, new| {
+            diesel::update(
+                oauth_apps::table
+                    .find(id)
+                    .filter(oauth_apps::client_secret.eq(old)),
+            )
+            .set(oauth_apps::client_secret.eq(new))
+            .execute(*conn.borrow_mut())
+            .map(|n| n == 1)
+        },
+    )
 }
 
 /// Deletes `id`; whether a row went.

@@ -5,6 +5,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+fn ring() -> String {
+    format!("k1:{}", secrets::generate_key())
+}
+
 #[test]
 fn sigterm_stops_the_binary_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -13,6 +17,7 @@ fn sigterm_stops_the_binary_cleanly() {
         .env("OAUTH_APPS_ADDR", "127.0.0.1:0")
         .env("OAUTH_APPS_DATABASE_URL", dir.path().join("apps.db"))
         .env("TOKEN_PUBLIC_KEY_FILE", &keys.public_key)
+        .env("OAUTH_APPS_ENCRYPTION_KEYS", ring())
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .spawn()
@@ -52,6 +57,7 @@ fn sigterm_stops_the_binary_cleanly() {
 fn a_bad_setting_is_one_line_naming_the_variable() {
     let output = Command::new(env!("CARGO_BIN_EXE_oauth-apps"))
         .env("OAUTH_APPS_DATABASE_URL", "mysql://localhost/apps")
+        .env("OAUTH_APPS_ENCRYPTION_KEYS", ring())
         .env("RUST_BACKTRACE", "1")
         .output()
         .unwrap();

@@ -1,7 +1,8 @@
 //! oauth-profiles: one user's OAuth tokens (access and refresh) for one OAuth application.
 //! A profile belongs to the user who created it and is visible to nobody else. Its
 //! `oauthAppId` is checked with oauth-apps, over internal HTTP with the caller's own token, on
-//! create and on update.
+//! create and on update. Tokens are stored sealed with the service's key ring (see the
+//! `secrets` crate) and opened only to answer their owner.
 
 pub mod domain;
 pub mod models;
@@ -12,10 +13,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_web::web;
-use db::{DatabaseUrl, Migrations, PoolOptions};
+use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
 use oauth_apps_client::OauthAppsClient;
+use secrets::{load_key_ring, KeyRing, ResealReport};
 use service_kit::{load_verifier, peer_client, serve, Application, ServeOptions, StartError};
 
 pub const MIGRATIONS: Migrations = Migrations {
@@ -55,22 +57,58 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[envconfig(from = "OAUTH_PROFILES_MAX_BODY_BYTES", default = "262144")]
     pub max_body_bytes: usize,
+    /// The key ring that seals tokens, inline (`id:base64key,...`); wins over the file.
+    #[envconfig(from = "OAUTH_PROFILES_ENCRYPTION_KEYS")]
+    pub encryption_keys: Option<String>,
+    /// The key ring in a file, one `id:base64key` a line.
+    #[envconfig(
+        from = "OAUTH_PROFILES_ENCRYPTION_KEYS_FILE",
+        default = "data/keys/oauth-profiles-encryption.keys"
+    )]
+    pub encryption_keys_file: PathBuf,
+    /// The key that seals new values; the ring's last entry when unset.
+    #[envconfig(from = "OAUTH_PROFILES_ENCRYPTION_ACTIVE_KEY")]
+    pub encryption_active_key: Option<String>,
+}
+
+impl Config {
+    fn key_ring(&self) -> Result<KeyRing, StartError> {
+        load_key_ring(
+            "OAUTH_PROFILES",
+            self.encryption_keys.as_deref(),
+            &self.encryption_keys_file,
+            self.encryption_active_key.as_deref(),
+        )
+        .map_err(StartError::Other)
+    }
+
+    fn database_url(&self) -> Result<DatabaseUrl, StartError> {
+        Ok(DatabaseUrl::parse(
+            "OAUTH_PROFILES_DATABASE_URL",
+            &self.database_url,
+        )?)
+    }
+
+    fn pool(&self, url: &DatabaseUrl, max_size: u32) -> Result<DbPool, StartError> {
+        Ok(db::connect(
+            "OAUTH_PROFILES_DATABASE_URL",
+            url,
+            MIGRATIONS,
+            PoolOptions {
+                max_size,
+                ..PoolOptions::default()
+            },
+        )?)
+    }
 }
 
 /// Connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
-    let url = DatabaseUrl::parse("OAUTH_PROFILES_DATABASE_URL", &config.database_url)?;
+    let url = config.database_url()?;
     let apps_url = service_kit::parse_base_url("OAUTH_APPS_URL", &config.oauth_apps_url)?;
     let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
-    let pool = db::connect(
-        "OAUTH_PROFILES_DATABASE_URL",
-        &url,
-        MIGRATIONS,
-        PoolOptions {
-            max_size: config.pool_size,
-            ..PoolOptions::default()
-        },
-    )?;
+    let ring = web::Data::new(config.key_ring()?);
+    let pool = config.pool(&url, config.pool_size)?;
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;
     let apps = web::Data::new(OauthAppsClient::new(http, apps_url));
     let options = ServeOptions {
@@ -79,9 +117,22 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         body_limit: config.max_body_bytes,
     };
     serve("oauth-profiles", &options, pool, verifier, move |cfg| {
-        cfg.app_data(apps.clone());
+        cfg.app_data(apps.clone()).app_data(ring.clone());
         configure(cfg);
     })
+}
+
+/// Re-seals every access and refresh token with the active key, `batch` rows at a time. Safe
+/// while the service runs; afterwards the old keys can leave the ring.
+pub fn reseal(config: &Config, batch: i64) -> Result<ResealReport, StartError> {
+    let url = config.database_url()?;
+    let ring = config.key_ring()?;
+    let pool = config.pool(&url, 1)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| StartError::Other(format!("OAUTH_PROFILES_DATABASE_URL: {e}")))?;
+    models::reseal_tokens(&mut conn, &ring, batch)
+        .map_err(|e| StartError::Other(format!("re-sealing failed: {e}")))
 }
 
 pub use routes::configure;

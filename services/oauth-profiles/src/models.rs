@@ -6,7 +6,21 @@ use db::DbConnection;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use secrets::{KeyRing, OpenError, Place, ResealReport};
+
 use crate::schema::oauth_profiles;
+
+pub const ACCESS_TOKEN: &str = "access_token";
+pub const REFRESH_TOKEN: &str = "refresh_token";
+
+/// Where a token is sealed for: its own row and column only.
+pub fn token_place(column: &'static str, row_id: i64) -> Place<'static> {
+    Place {
+        table: "oauth_profiles",
+        column,
+        row_id,
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = oauth_profiles)]
@@ -31,13 +45,15 @@ pub struct NewOauthProfile<'a> {
     pub name: &'a str,
     pub oauth_app_id: i64,
     pub description: Option<&'a str>,
+    /// Sealed by [`insert`] once the row has an id; leave `None` and empty.
     pub access_token: Option<&'a str>,
     pub refresh_token: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-/// A full replacement of the user-settable columns.
+/// A full replacement of the user-settable columns; tokens sealed for the row
+/// ([`token_place`]).
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = oauth_profiles, treat_none_as_null = true)]
 pub struct OauthProfileChangeset<'a> {
@@ -80,14 +96,25 @@ pub struct ProfileList {
 }
 
 impl OauthProfile {
-    pub fn into_view(self) -> ProfileView {
+    /// The full view, with the tokens opened.
+    pub fn open(self, ring: &KeyRing) -> Result<ProfileView, OpenError> {
+        let access_token = ring.open_optional(
+            self.access_token.as_deref(),
+            token_place(ACCESS_TOKEN, self.id),
+        )?;
+        let refresh_token = ring.open(&self.refresh_token, token_place(REFRESH_TOKEN, self.id))?;
+        Ok(self.into_view(access_token, refresh_token))
+    }
+
+    /// The full view with tokens known in clear (the request that sent them).
+    pub fn into_view(self, access_token: Option<String>, refresh_token: String) -> ProfileView {
         ProfileView {
             id: self.id,
             name: self.name,
             oauth_app_id: self.oauth_app_id,
             description: self.description,
-            access_token: self.access_token,
-            refresh_token: self.refresh_token,
+            access_token,
+            refresh_token,
         }
     }
 
@@ -101,12 +128,32 @@ impl OauthProfile {
     }
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewOauthProfile<'_>) -> QueryResult<OauthProfile> {
-    db::insert_returning!(
-        conn,
-        diesel::insert_into(oauth_profiles::table).values(new),
-        OauthProfile::as_returning()
-    )
+/// Inserts `new` with the tokens sealed for the new row, in one transaction (the seal needs
+/// the row's id).
+pub fn insert(
+    conn: &mut DbConnection,
+    new: &NewOauthProfile<'_>,
+    access_token: Option<&str>,
+    refresh_token: &str,
+    ring: &KeyRing,
+) -> QueryResult<OauthProfile> {
+    conn.transaction(|conn| {
+        let mut profile: OauthProfile = db::insert_returning!(
+            conn,
+            diesel::insert_into(oauth_profiles::table).values(new),
+            OauthProfile::as_returning()
+        )?;
+        let id = profile.id;
+        profile.access_token = access_token.map(|t| ring.seal(t, token_place(ACCESS_TOKEN, id)));
+        profile.refresh_token = ring.seal(refresh_token, token_place(REFRESH_TOKEN, id));
+        diesel::update(oauth_profiles::table.find(id))
+            .set((
+                oauth_profiles::access_token.eq(&profile.access_token),
+                oauth_profiles::refresh_token.eq(&profile.refresh_token),
+            ))
+            .execute(conn)?;
+        Ok(profile)
+    })
 }
 
 /// `owner`'s profile `id`.
@@ -143,6 +190,71 @@ pub fn update(
     .set(changes)
     .execute(conn)
     .map(|n| n > 0)
+}
+
+/// Re-seals every token not sealed with the active key (see [`secrets::reseal_column`]).
+pub fn reseal_tokens(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    batch: i64,
+) -> QueryResult<ResealReport> {
+    let pattern = ring.active_like_pattern();
+    let conn = std::cell::RefCell::new(conn);
+    let mut report = secrets::reseal_column(
+        ring,
+        "oauth_profiles",
+        REFRESH_TOKEN,
+        batch,
+        |after, limit| {
+            oauth_profiles::table
+                .select((oauth_profiles::id, oauth_profiles::refresh_token))
+                .filter(oauth_profiles::id.gt(after))
+                .filter(oauth_profiles::refresh_token.not_like(&pattern))
+                .order(oauth_profiles::id)
+                .limit(limit)
+                .load(*conn.borrow_mut())
+        },
+        |id, old, new| {
+            diesel::update(
+                oauth_profiles::table
+                    .find(id)
+                    .filter(oauth_profiles::refresh_token.eq(old)),
+            )
+            .set(oauth_profiles::refresh_token.eq(new))
+            .execute(*conn.borrow_mut())
+            .map(|n| n == 1)
+        },
+    )?;
+    report.add(secrets::reseal_column(
+        ring,
+        "oauth_profiles",
+        ACCESS_TOKEN,
+        batch,
+        |after, limit| {
+            oauth_profiles::table
+                .select((
+                    oauth_profiles::id,
+                    oauth_profiles::access_token.assume_not_null(),
+                ))
+                .filter(oauth_profiles::id.gt(after))
+                .filter(oauth_profiles::access_token.is_not_null())
+                .filter(oauth_profiles::access_token.not_like(&pattern))
+                .order(oauth_profiles::id)
+                .limit(limit)
+                .load(*conn.borrow_mut())
+        },
+        |id, old, new| {
+            diesel::update(
+                oauth_profiles::table
+                    .find(id)
+                    .filter(oauth_profiles::access_token.eq(old)),
+            )
+            .set(oauth_profiles::access_token.eq(new))
+            .execute(*conn.borrow_mut())
+            .map(|n| n == 1)
+        },
+    )?);
+    Ok(report)
 }
 
 /// Deletes `owner`'s profile `id`; whether it existed.

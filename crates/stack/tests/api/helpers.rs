@@ -27,6 +27,7 @@ pub const COMPONENTS: [&str; 4] = [
 
 pub struct TestStack {
     pub stack: Stack,
+    pub config: StackConfig,
     pub base: String,
     pub client: reqwest::Client,
     /// Each component's database URL.
@@ -69,6 +70,7 @@ pub async fn spawn_stack_with(adjust: impl FnOnce(&mut StackConfig)) -> TestStac
     let base = format!("http://127.0.0.1:{}", stack.gateway.port);
     TestStack {
         stack,
+        config,
         base,
         client: reqwest::Client::new(),
         database_urls,
@@ -86,7 +88,7 @@ pub struct PgDatabases {
 impl PgDatabases {
     /// Databases for `components` when [`POSTGRES_VAR`] is set.
     pub fn create_if_configured(components: &[&str]) -> Option<Self> {
-        let admin_url = std::env::var(POSTGRES_VAR).ok()?;
+        let admin_url = std::env::var(POSTGRES_VAR).ok().filter(|u| !u.is_empty())?;
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let unique = format!(
             "hdp_test_{}_{}_{}",
@@ -175,6 +177,87 @@ impl Reply {
 }
 
 impl TestStack {
+    /// Stops the stack and starts it again on the same data and databases (after a
+    /// configuration or key change, say).
+    pub async fn restart(self) -> TestStack {
+        let TestStack {
+            stack,
+            mut config,
+            client,
+            database_urls,
+            _postgres,
+            _data,
+            ..
+        } = self;
+        stack.stop().await;
+        config.gateway_addr = "127.0.0.1:0".to_owned();
+        let stack = Stack::start(&config).unwrap();
+        let base = format!("http://127.0.0.1:{}", stack.gateway.port);
+        TestStack {
+            stack,
+            config,
+            base,
+            client,
+            database_urls,
+            _postgres,
+            _data,
+        }
+    }
+
+    /// Everything a component's database holds, as text: the raw SQLite file and its WAL, or
+    /// every row of every table as JSON on PostgreSQL.
+    pub fn database_text(&self, component: &str) -> String {
+        let url = &self.database_urls[component];
+        if !url.starts_with("postgres") {
+            let mut text = String::new();
+            for suffix in ["", "-wal"] {
+                let raw = std::fs::read(format!("{url}{suffix}")).unwrap_or_default();
+                text.push_str(&String::from_utf8_lossy(&raw));
+            }
+            return text;
+        }
+        #[derive(QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            text: String,
+        }
+        let mut conn = PgConnection::establish(url).unwrap();
+        let tables: Vec<Text> = diesel::sql_query(
+            "SELECT table_name::text AS text FROM information_schema.tables \
+             WHERE table_schema = 'public'",
+        )
+        .load(&mut conn)
+        .unwrap();
+        let mut text = String::new();
+        for table in tables {
+            let rows: Vec<Text> = diesel::sql_query(format!(
+                "SELECT row_to_json(t)::text AS text FROM \"{}\" t",
+                table.text
+            ))
+            .load(&mut conn)
+            .unwrap();
+            for row in rows {
+                text.push_str(&row.text);
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// Runs SQL on a component's database directly (to tamper with a row, say).
+    pub fn execute_sql(&self, component: &str, sql: &str) {
+        let url = &self.database_urls[component];
+        if url.starts_with("postgres") {
+            diesel::sql_query(sql)
+                .execute(&mut PgConnection::establish(url).unwrap())
+                .unwrap();
+        } else {
+            diesel::sql_query(sql)
+                .execute(&mut SqliteConnection::establish(url).unwrap())
+                .unwrap();
+        }
+    }
+
     /// A request through the gateway as the administrator.
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         self.call(method, path, Some((ADMIN, ADMIN_PASSWORD)), body)

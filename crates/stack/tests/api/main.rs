@@ -15,4 +15,5 @@ mod errors;
 mod helpers;
 mod oauth_apps;
 mod oauth_profiles;
+mod secrets_at_rest;
 mod startup;

@@ -37,7 +37,33 @@ fn unusable_settings_stop_start_up_naming_the_variable() {
     let db = dir.path().join("apps.db").to_string_lossy().into_owned();
     let public = keys.public_key.to_string_lossy().into_owned();
     let private = keys.private_key.to_string_lossy().into_owned();
+    let ring = format!("k1:{}", secrets::generate_key());
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "OAUTH_APPS_ENCRYPTION_KEYS_FILE",
+            vec![
+                ("OAUTH_APPS_DATABASE_URL", &db),
+                ("TOKEN_PUBLIC_KEY_FILE", &public),
+                ("OAUTH_APPS_ENCRYPTION_KEYS_FILE", "/nonexistent/ring"),
+            ],
+        ),
+        (
+            "OAUTH_APPS_ENCRYPTION_KEYS",
+            vec![
+                ("OAUTH_APPS_DATABASE_URL", &db),
+                ("TOKEN_PUBLIC_KEY_FILE", &public),
+                ("OAUTH_APPS_ENCRYPTION_KEYS", "k1:too-short"),
+            ],
+        ),
+        (
+            "OAUTH_APPS_ENCRYPTION_ACTIVE_KEY",
+            vec![
+                ("OAUTH_APPS_DATABASE_URL", &db),
+                ("TOKEN_PUBLIC_KEY_FILE", &public),
+                ("OAUTH_APPS_ENCRYPTION_KEYS", &ring),
+                ("OAUTH_APPS_ENCRYPTION_ACTIVE_KEY", "k2"),
+            ],
+        ),
         (
             "OAUTH_APPS_DATABASE_URL",
             vec![
@@ -63,17 +89,28 @@ fn unusable_settings_stop_start_up_naming_the_variable() {
     for (variable, pairs) in cases {
         let mut pairs = pairs;
         pairs.push(("OAUTH_APPS_ADDR", "127.0.0.1:0"));
+        if !pairs
+            .iter()
+            .any(|(k, _)| k.starts_with("OAUTH_APPS_ENCRYPTION"))
+        {
+            pairs.push(("OAUTH_APPS_ENCRYPTION_KEYS", &ring));
+        }
         let config = oauth_apps::Config::init_from_hashmap(&env(&pairs)).unwrap();
         let err = oauth_apps::build(&config)
             .err()
             .expect("start-up must fail");
         assert!(err.to_string().contains(variable), "{variable}: {err}");
+        assert!(
+            !err.to_string().contains(&ring[3..]),
+            "key material shown: {err}"
+        );
     }
     let config = oauth_profiles::Config::init_from_hashmap(&env(&[
         ("OAUTH_PROFILES_ADDR", "127.0.0.1:0"),
         ("OAUTH_PROFILES_DATABASE_URL", &db),
         ("TOKEN_PUBLIC_KEY_FILE", &public),
         ("OAUTH_APPS_URL", "localhost:8081"),
+        ("OAUTH_PROFILES_ENCRYPTION_KEYS", &ring),
     ]))
     .unwrap();
     let err = oauth_profiles::build(&config)
@@ -124,6 +161,10 @@ async fn a_peer_slower_than_the_timeout_is_504_and_nothing_is_written() {
         ("OAUTH_APPS_URL", &format!("http://127.0.0.1:{silent_port}")),
         ("OAUTH_PROFILES_PEER_TIMEOUT_MS", "300"),
         ("OAUTH_PROFILES_WORKERS", "1"),
+        (
+            "OAUTH_PROFILES_ENCRYPTION_KEYS",
+            &format!("k1:{}", secrets::generate_key()),
+        ),
     ]))
     .unwrap();
     let profiles = oauth_profiles::build(&config).unwrap();

@@ -2,6 +2,7 @@ use actix_web::{web, HttpResponse};
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
 use internal_auth::Caller;
+use secrets::HashKey;
 
 use crate::domain::{
     create_failed, name_taken, new_client_id, ClientAppBody, ClientAppInput, ClientSecret,
@@ -13,6 +14,7 @@ use crate::models::{self, NewClientApp};
 pub async fn create(
     caller: Caller,
     pool: web::Data<DbPool>,
+    hash_key: web::Data<HashKey>,
     body: web::Json<ClientAppBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = ClientAppInput::parse(body.into_inner())?;
@@ -20,7 +22,7 @@ pub async fn create(
         log::error!("cannot generate a client secret: {e}");
         create_failed()
     })?;
-    let client_secret_hash = secret.hash();
+    let client_secret_hash = secret.hash(&hash_key);
     let client_id = new_client_id();
     let name = input.name.clone();
     let owner_id = caller.user_id;

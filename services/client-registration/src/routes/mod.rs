@@ -1,4 +1,6 @@
-//! The client-registration routes, one handler per file.
+//! The client-registration routes, one handler per file: the management API under
+//! `/api/mgmt/...`, which the gateway forwards, and the credential check under `/internal/...`,
+//! which it does not, so that only services holding an internal token can test secrets.
 
 mod create;
 mod delete;
@@ -6,10 +8,13 @@ mod list;
 mod read;
 mod reset;
 mod update;
+mod verify;
 
 use actix_web::web;
 use service_kit::method_not_allowed_route;
 
+/// The routes; their handlers take a `web::Data` of the `DbPool` and of the `secrets::HashKey`
+/// from the app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/mgmt/oauth/client/applications")
@@ -27,6 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/mgmt/oauth/client/applications/{id}/reset")
             .route(web::put().to(reset::reset))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/client-applications/verify")
+            .route(web::post().to(verify::verify))
             .default_service(method_not_allowed_route()),
     );
 }

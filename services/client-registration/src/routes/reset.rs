@@ -3,6 +3,7 @@ use api_common::http::IdPath;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
+use secrets::HashKey;
 
 use crate::domain::{not_found, ClientSecret};
 use crate::models;
@@ -12,11 +13,12 @@ use crate::models;
 pub async fn reset(
     caller: Caller,
     pool: web::Data<DbPool>,
+    hash_key: web::Data<HashKey>,
     IdPath(id): IdPath,
 ) -> Result<HttpResponse, ApiError> {
     let secret = ClientSecret::generate()
         .map_err(|e| ApiError::internal(format!("cannot generate a client secret: {e}")))?;
-    let client_secret_hash = secret.hash();
+    let client_secret_hash = secret.hash(&hash_key);
     let owner_id = caller.user_id;
     let app = run_db(&pool, move |conn| {
         let now = chrono::Utc::now().naive_utc();

@@ -2,6 +2,7 @@ use actix_web::{web, HttpResponse};
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
+use secrets::KeyRing;
 
 use crate::domain::{authorize_manage, name_taken, OauthAppBody, OauthAppInput};
 use crate::models::{self, NewOauthApp};
@@ -10,6 +11,7 @@ use crate::models::{self, NewOauthApp};
 pub async fn create(
     caller: Caller,
     pool: web::Data<DbPool>,
+    ring: web::Data<KeyRing>,
     body: web::Json<OauthAppBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = OauthAppInput::parse(body.into_inner())?;
@@ -17,6 +19,8 @@ pub async fn create(
     authorize_manage(&caller, tenant_id)?;
     let name = input.name.clone();
     let created_by = caller.user_id;
+    let secret = input.client_secret.clone();
+    let ring = ring.into_inner();
     let app = run_db(&pool, move |conn| {
         let now = chrono::Utc::now().naive_utc();
         models::insert(
@@ -27,7 +31,7 @@ pub async fn create(
                 data_store: input.data_store,
                 description: input.description.as_deref(),
                 client_id: &input.client_id,
-                client_secret: &input.client_secret,
+                client_secret: "",
                 authorize_uri: &input.authorize_uri,
                 token_uri: &input.token_uri,
                 scope: &input.scope,
@@ -35,6 +39,8 @@ pub async fn create(
                 created_at: now,
                 updated_at: now,
             },
+            &input.client_secret,
+            &ring,
         )
     })
     .await
@@ -48,5 +54,5 @@ pub async fn create(
         app.id,
         app.tenant_id
     );
-    Ok(HttpResponse::Created().json(app.into_view(true)))
+    Ok(HttpResponse::Created().json(app.into_view(Some(secret))))
 }

@@ -3,6 +3,7 @@ use api_common::http::IdPath;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
+use secrets::KeyRing;
 
 use crate::domain::{
     authorize_manage, can_read, name_taken, not_found, OauthAppBody, OauthAppInput,
@@ -14,6 +15,7 @@ use crate::models::{self, OauthAppChangeset};
 pub async fn update(
     caller: Caller,
     pool: web::Data<DbPool>,
+    ring: web::Data<KeyRing>,
     IdPath(id): IdPath,
     body: web::Json<OauthAppBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -26,6 +28,8 @@ pub async fn update(
     let tenant_id = input.tenant_id.unwrap_or(current.tenant_id);
     authorize_manage(&caller, tenant_id)?;
     let name = input.name.clone();
+    let secret = input.client_secret.clone();
+    let sealed_secret = ring.seal(&input.client_secret, models::secret_place(id));
     let app = run_db(&pool, move |conn| {
         models::update(
             conn,
@@ -36,7 +40,7 @@ pub async fn update(
                 data_store: input.data_store,
                 description: input.description.as_deref(),
                 client_id: &input.client_id,
-                client_secret: &input.client_secret,
+                client_secret: &sealed_secret,
                 authorize_uri: &input.authorize_uri,
                 token_uri: &input.token_uri,
                 scope: &input.scope,
@@ -51,5 +55,5 @@ pub async fn update(
     })?
     .ok_or_else(|| not_found(id))?;
     log::info!("user {} updated OAuth application {id}", caller.user_id);
-    Ok(HttpResponse::Ok().json(app.into_view(true)))
+    Ok(HttpResponse::Ok().json(app.into_view(Some(secret))))
 }

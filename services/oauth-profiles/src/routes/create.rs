@@ -3,6 +3,7 @@ use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
 use oauth_apps_client::OauthAppsClient;
+use secrets::KeyRing;
 
 use crate::domain::{
     authorize, check_oauth_app, name_taken, Action, OauthProfileBody, OauthProfileInput,
@@ -15,6 +16,7 @@ pub async fn create(
     caller: Caller,
     pool: web::Data<DbPool>,
     apps: web::Data<OauthAppsClient>,
+    ring: web::Data<KeyRing>,
     body: web::Json<OauthProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::Create)?;
@@ -22,6 +24,8 @@ pub async fn create(
     check_oauth_app(&apps, &caller, input.oauth_app_id).await?;
     let name = input.name.clone();
     let (owner_id, owner_tenant_id) = (caller.user_id, caller.tenant_id);
+    let (access_token, refresh_token) = (input.access_token.clone(), input.refresh_token.clone());
+    let ring = ring.into_inner();
     let profile = run_db(&pool, move |conn| {
         let now = chrono::Utc::now().naive_utc();
         models::insert(
@@ -32,11 +36,14 @@ pub async fn create(
                 name: &input.name,
                 oauth_app_id: input.oauth_app_id,
                 description: input.description.as_deref(),
-                access_token: input.access_token.as_deref(),
-                refresh_token: &input.refresh_token,
+                access_token: None,
+                refresh_token: "",
                 created_at: now,
                 updated_at: now,
             },
+            input.access_token.as_deref(),
+            &input.refresh_token,
+            &ring,
         )
     })
     .await
@@ -45,5 +52,5 @@ pub async fn create(
         false => e.into(),
     })?;
     log::info!("user {owner_id} created OAuth profile {}", profile.id);
-    Ok(HttpResponse::Created().json(profile.into_view()))
+    Ok(HttpResponse::Created().json(profile.into_view(access_token, refresh_token)))
 }

@@ -3,6 +3,7 @@ use api_common::http::IdPath;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
+use secrets::KeyRing;
 
 use crate::domain::{authorize, not_found, Action};
 use crate::models;
@@ -11,6 +12,7 @@ use crate::models;
 pub async fn read(
     caller: Caller,
     pool: web::Data<DbPool>,
+    ring: web::Data<KeyRing>,
     IdPath(id): IdPath,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::Read)?;
@@ -18,5 +20,5 @@ pub async fn read(
     let profile = run_db(&pool, move |conn| models::find(conn, owner, id))
         .await?
         .ok_or_else(|| not_found(id))?;
-    Ok(HttpResponse::Ok().json(profile.into_view()))
+    Ok(HttpResponse::Ok().json(profile.open(&ring)?))
 }

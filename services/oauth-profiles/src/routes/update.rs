@@ -4,6 +4,7 @@ use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
 use oauth_apps_client::OauthAppsClient;
+use secrets::KeyRing;
 
 use crate::domain::{
     authorize, check_oauth_app, name_taken, not_found, Action, OauthProfileBody, OauthProfileInput,
@@ -15,6 +16,7 @@ pub async fn update(
     caller: Caller,
     pool: web::Data<DbPool>,
     apps: web::Data<OauthAppsClient>,
+    ring: web::Data<KeyRing>,
     IdPath(id): IdPath,
     body: web::Json<OauthProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -26,6 +28,14 @@ pub async fn update(
         .ok_or_else(|| not_found(id))?;
     check_oauth_app(&apps, &caller, input.oauth_app_id).await?;
     let name = input.name.clone();
+    let access_token = input
+        .access_token
+        .as_deref()
+        .map(|t| ring.seal(t, models::token_place(models::ACCESS_TOKEN, id)));
+    let refresh_token = ring.seal(
+        &input.refresh_token,
+        models::token_place(models::REFRESH_TOKEN, id),
+    );
     let updated = run_db(&pool, move |conn| {
         models::update(
             conn,
@@ -35,8 +45,8 @@ pub async fn update(
                 name: &input.name,
                 oauth_app_id: input.oauth_app_id,
                 description: input.description.as_deref(),
-                access_token: input.access_token.as_deref(),
-                refresh_token: &input.refresh_token,
+                access_token: access_token.as_deref(),
+                refresh_token: &refresh_token,
                 updated_at: chrono::Utc::now().naive_utc(),
             },
         )

@@ -1,0 +1,90 @@
+use std::sync::OnceLock;
+
+use actix_web::{web, HttpResponse};
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use internal_auth::Caller;
+use secrets::HashKey;
+
+use crate::domain::{Credentials, CredentialsBody, Verification, VerifiedClient};
+use crate::models;
+
+/// `POST /internal/client-applications/verify` with `{"clientId", "clientSecret"}` -> 200
+/// `{"valid": true, "id", "ownerId", "redirectUrls"}` if the secret is the application's
+/// current one, else 200 `{"valid": false}`.
+///
+/// For the authorization server, which authenticates clients; the gateway does not forward it.
+/// Any valid internal token may ask: the caller is a service, not the application's owner.
+pub async fn verify(
+    caller: Caller,
+    pool: web::Data<DbPool>,
+    hash_key: web::Data<HashKey>,
+    body: web::Json<CredentialsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Credentials {
+        client_id,
+        client_secret,
+    } = Credentials::parse(body.into_inner())?;
+    let lookup_id = client_id.clone();
+    let app = run_db(&pool, move |conn| {
+        models::find_by_client_id(conn, &lookup_id)
+    })
+    .await?;
+    // An unknown client id costs one hash like a known one, so the time of the answer does not
+    // tell whether the id exists.
+    let stored = match &app {
+        Some(app) => app.client_secret_hash.as_str(),
+        None => decoy_hash(),
+    };
+    let matches = hash_key.verify(&client_secret, stored);
+    let verified = match app {
+        Some(app) if matches => app,
+        _ => {
+            log::info!(
+                "user {}: credentials of client id {client_id:?} did not verify",
+                caller.user_id
+            );
+            return Ok(HttpResponse::Ok().json(Verification::invalid()));
+        }
+    };
+    log::info!(
+        "user {}: credentials of client application {} verified",
+        caller.user_id,
+        verified.id
+    );
+    let id = verified.id;
+    let owner_id = verified.owner_id;
+    let redirect_urls = verified.into_view(None)?.redirect_urls;
+    Ok(HttpResponse::Ok().json(Verification::valid(VerifiedClient {
+        id,
+        owner_id,
+        redirect_urls,
+    })))
+}
+
+/// A well-formed hash that no secret matches, made once under a throwaway key.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        HashKey::parse(&secrets::generate_key())
+            .map(|key| key.hash("no client has this secret"))
+            .unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decoy_is_shaped_like_a_real_hash_and_matches_nothing() {
+        let key = HashKey::parse(&secrets::generate_key()).unwrap();
+        let real = key.hash("secret");
+        assert_eq!(decoy_hash().len(), real.len());
+        assert_eq!(
+            decoy_hash().rsplit_once(':').map(|(p, _)| p),
+            real.rsplit_once(':').map(|(p, _)| p)
+        );
+        assert!(!key.verify("no client has this secret", decoy_hash()));
+    }
+}

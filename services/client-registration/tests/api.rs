@@ -1,0 +1,381 @@
+//! The service over real HTTP: registered secrets verify through the internal credential check,
+//! and nothing a copy of the database holds lets anyone learn or test them.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed step in a test helper is a failed test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use api_common::ErrorCode;
+use client_registration::{build, Config};
+use internal_auth::{Identity, TokenSigner};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+
+const APPS: &str = "/api/mgmt/oauth/client/applications";
+const VERIFY: &str = "/internal/client-applications/verify";
+
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+    signer: TokenSigner,
+    /// A token of user 1, who registers the applications.
+    token: String,
+    database: PathBuf,
+    _dir: TempDir,
+}
+
+/// The settings of a service on port 0 with its database and keys in `dir`.
+fn config(dir: &Path, secret_hash_key: Option<String>) -> Config {
+    let keys = internal_auth::load_or_generate_key_pair(&dir.join("keys")).unwrap();
+    Config {
+        addr: "127.0.0.1:0".to_owned(),
+        database_url: dir
+            .join("client-registration.db")
+            .to_string_lossy()
+            .into_owned(),
+        token_public_key_file: keys.public_key,
+        pool_size: 2,
+        workers: Some(1),
+        max_body_bytes: 256 * 1024,
+        secret_hash_key,
+        secret_hash_key_file: dir.join("keys/client-registration-hash.key"),
+    }
+}
+
+/// Starts the service with a fresh SQLite database and a fresh hash key given inline.
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), Some(secrets::generate_key()));
+    let app = build(&config).expect("the service starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let private_pem = std::fs::read(dir.path().join("keys/token-signing.pem")).unwrap();
+    let signer = TokenSigner::from_pem(&private_pem, Duration::from_secs(60)).unwrap();
+    let token = mint(&signer, 1);
+    TestApp {
+        base,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        signer,
+        token,
+        database: PathBuf::from(config.database_url),
+        _dir: dir,
+    }
+}
+
+fn mint(signer: &TokenSigner, user_id: i64) -> String {
+    let identity = Identity {
+        user_id,
+        user_name: format!("user{user_id}"),
+        tenant_id: 1,
+        permissions: vec![],
+    };
+    signer.mint(&identity).unwrap().0
+}
+
+impl TestApp {
+    /// Calls the service, with `token` as the bearer if given.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let bytes = response.bytes().await.unwrap();
+        let body = match bytes.is_empty() {
+            true => Value::Null,
+            false => serde_json::from_slice(&bytes).unwrap(),
+        };
+        (status, body)
+    }
+
+    /// Calls the service as user 1.
+    async fn as_owner(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call(method, path, Some(&self.token), body).await
+    }
+
+    /// Registers an application of user 1; returns its id, client id and client secret.
+    async fn register(&self, name: &str) -> (i64, String, String) {
+        let body =
+            json!({"name": name, "redirectUrls": ["https://app.example.com/cb", "myapp:/cb"]});
+        let (status, app) = self.as_owner(Method::POST, APPS, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{app}");
+        (
+            app["id"].as_i64().unwrap(),
+            app["clientId"].as_str().unwrap().to_owned(),
+            app["clientSecret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The answer of the credential check, which must be 200.
+    async fn verify(&self, client_id: &str, client_secret: &str) -> Value {
+        let body = json!({"clientId": client_id, "clientSecret": client_secret});
+        let (status, answer) = self.as_owner(Method::POST, VERIFY, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer
+    }
+
+    /// Everything the SQLite database has on disk, its write-ahead log included.
+    fn database_bytes(&self) -> Vec<u8> {
+        let mut bytes = std::fs::read(&self.database).unwrap();
+        let mut wal = self.database.clone().into_os_string();
+        wal.push("-wal");
+        if let Ok(log) = std::fs::read(wal) {
+            bytes.extend(log);
+        }
+        bytes
+    }
+}
+
+fn invalid() -> Value {
+    json!({"valid": false})
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+/// The error envelope's code and message, after checking the status.
+fn envelope(status: StatusCode, body: &Value, expected: StatusCode) -> (String, String) {
+    assert_eq!(status, expected, "{body}");
+    (
+        body["error"]["code"].as_str().unwrap().to_owned(),
+        body["error"]["message"]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_registered_secret_verifies_with_the_application() {
+    let app = spawn_app().await;
+    let (id, client_id, secret) = app.register("App").await;
+
+    let answer = app.verify(&client_id, &secret).await;
+
+    assert_eq!(
+        answer,
+        json!({
+            "valid": true,
+            "id": id,
+            "ownerId": 1,
+            "redirectUrls": ["https://app.example.com/cb", "myapp:/cb"]
+        })
+    );
+}
+
+#[tokio::test]
+async fn any_internal_caller_may_check_credentials() {
+    let app = spawn_app().await;
+    let (id, client_id, secret) = app.register("App").await;
+    let other_user = mint(&app.signer, 2);
+
+    let body = json!({"clientId": client_id, "clientSecret": secret});
+    let (status, answer) = app
+        .call(Method::POST, VERIFY, Some(&other_user), Some(body))
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["valid"], true);
+    assert_eq!(
+        (answer["id"].as_i64(), answer["ownerId"].as_i64()),
+        (Some(id), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn wrong_secrets_and_unknown_ids_are_only_invalid() {
+    let app = spawn_app().await;
+    let (_, client_id, secret) = app.register("App").await;
+    let (_, other_client_id, other_secret) = app.register("Other").await;
+
+    let mut wrong = secret.clone();
+    wrong.replace_range(..1, if secret.starts_with('A') { "B" } else { "A" });
+    assert_eq!(app.verify(&client_id, &wrong).await, invalid());
+    assert_eq!(app.verify(&client_id, &other_secret).await, invalid());
+    assert_eq!(app.verify(&other_client_id, &secret).await, invalid());
+    assert_eq!(app.verify(&uuid_like(), &secret).await, invalid());
+    assert_eq!(app.verify(&secret, &client_id).await, invalid());
+    assert_eq!(
+        app.verify(&other_client_id, &other_secret).await["valid"],
+        true
+    );
+}
+
+fn uuid_like() -> String {
+    "00000000-0000-4000-8000-000000000000".to_owned()
+}
+
+#[tokio::test]
+async fn a_reset_replaces_the_secret_at_once() {
+    let app = spawn_app().await;
+    let (id, client_id, old_secret) = app.register("App").await;
+
+    let (status, reset) = app
+        .as_owner(Method::PUT, &format!("{APPS}/{id}/reset"), None)
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{reset}");
+    assert_eq!(reset["clientId"], client_id.as_str());
+    let new_secret = reset["clientSecret"].as_str().unwrap();
+    assert_ne!(new_secret, old_secret);
+    assert_eq!(app.verify(&client_id, &old_secret).await, invalid());
+    let answer = app.verify(&client_id, new_secret).await;
+    assert_eq!(
+        (answer["valid"].as_bool(), answer["id"].as_i64()),
+        (Some(true), Some(id))
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_application_verifies_nothing() {
+    let app = spawn_app().await;
+    let (id, client_id, secret) = app.register("App").await;
+
+    let (status, _) = app
+        .as_owner(Method::DELETE, &format!("{APPS}/{id}"), None)
+        .await;
+
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.verify(&client_id, &secret).await, invalid());
+}
+
+#[tokio::test]
+async fn missing_or_mistyped_fields_are_400_naming_the_field() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({"clientSecret": "s"}), "'clientId'"),
+        (json!({"clientId": "id"}), "'clientSecret'"),
+        (
+            json!({"clientId": "id", "clientSecret": 7}),
+            "'clientSecret'",
+        ),
+        (json!({"clientId": "", "clientSecret": "s"}), "'clientId'"),
+        (json!({}), "'clientId'"),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = app.as_owner(Method::POST, VERIFY, Some(body)).await;
+        let (code, message) = envelope(status, &answer, StatusCode::BAD_REQUEST);
+        assert_eq!(code, ErrorCode::InvalidField.as_str());
+        assert!(message.contains(field), "{message}");
+    }
+    let (status, answer) = app.as_owner(Method::GET, VERIFY, None).await;
+    let (code, _) = envelope(status, &answer, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(code, ErrorCode::MethodNotAllowed.as_str());
+}
+
+#[tokio::test]
+async fn the_check_needs_an_internal_token() {
+    let app = spawn_app().await;
+    let (_, client_id, secret) = app.register("App").await;
+    let body = json!({"clientId": client_id, "clientSecret": secret});
+
+    let (status, answer) = app
+        .call(Method::POST, VERIFY, None, Some(body.clone()))
+        .await;
+    let (code, _) = envelope(status, &answer, StatusCode::UNAUTHORIZED);
+    assert_eq!(code, ErrorCode::Unauthenticated.as_str());
+
+    let (status, answer) = app
+        .call(Method::POST, VERIFY, Some("not-a-token"), Some(body))
+        .await;
+    envelope(status, &answer, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_database_holds_neither_the_secret_nor_its_plain_digest() {
+    let app = spawn_app().await;
+    let (id, client_id, first_secret) = app.register("App").await;
+    let (_, reset) = app
+        .as_owner(Method::PUT, &format!("{APPS}/{id}/reset"), None)
+        .await;
+    let second_secret = reset["clientSecret"].as_str().unwrap().to_owned();
+
+    let stored = app.database_bytes();
+
+    assert!(
+        contains(&stored, &client_id),
+        "the test reads the right file"
+    );
+    for secret in [&first_secret, &second_secret] {
+        let digest = format!("{:x}", Sha256::digest(secret.as_bytes()));
+        assert!(!contains(&stored, secret), "the secret is stored");
+        assert!(!contains(&stored, &digest), "its SHA-256 is stored");
+    }
+}
+
+/// What `build` fails with for `config`.
+fn start_error(config: &Config) -> String {
+    match build(config) {
+        Ok(_) => panic!("the service started"),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_hash_key_stops_start_up_without_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = "bad-key-material-Zm9vYmFy";
+
+    let message = start_error(&config(dir.path(), Some(bad.to_owned())));
+
+    assert!(
+        message.starts_with("CLIENT_REGISTRATION_SECRET_HASH_KEY:"),
+        "{message}"
+    );
+    assert!(!message.contains(bad), "{message}");
+    assert!(!dir.path().join("client-registration.db").exists());
+}
+
+#[tokio::test]
+async fn a_hash_key_is_read_from_its_file_when_not_given_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), None);
+
+    let message = start_error(&config);
+    assert!(
+        message.starts_with("CLIENT_REGISTRATION_SECRET_HASH_KEY_FILE:"),
+        "{message}"
+    );
+
+    let bad = "k1:c2hvcnQ=";
+    std::fs::write(&config.secret_hash_key_file, bad).unwrap();
+    let message = start_error(&config);
+    assert!(
+        message.starts_with("CLIENT_REGISTRATION_SECRET_HASH_KEY_FILE"),
+        "{message}"
+    );
+    assert!(!message.contains("c2hvcnQ="), "{message}");
+
+    std::fs::remove_file(&config.secret_hash_key_file).unwrap();
+    let key = format!("k1:{}", secrets::generate_key());
+    secrets::generate_key_file(&config.secret_hash_key_file, &key).unwrap();
+    let app = build(&config).expect("the service starts with the key from its file");
+    let handle = app.handle();
+    let ((), stopped) = tokio::join!(handle.stop(false), app.run_until_stopped());
+    stopped.unwrap();
+}
