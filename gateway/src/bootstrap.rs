@@ -42,7 +42,7 @@ pub fn ensure_admin(
     let hash = password::hash(&secret)
         .map_err(|e| StartError::Other(format!("cannot hash the administrator password: {e}")))?;
     let now = chrono::Utc::now().naive_utc();
-    conn.transaction(|conn| {
+    let created = conn.transaction(|conn| {
         models::insert(
             conn,
             &NewUser {
@@ -58,23 +58,35 @@ pub fn ensure_admin(
         // Shown inside the transaction: if it cannot be shown, nobody could log in, so the
         // administrator is not created and the next start tries again.
         if generated {
-            show_generated_password(user_name, &secret).map_err(Abort)?;
+            show_generated_password(user_name, &secret).map_err(|e| Abort(e, false))?;
         }
         Ok::<_, Abort>(())
-    })
-    .map_err(|Abort(e)| e)?;
-    log::info!("created the administrator {user_name:?} in the system tenant");
+    });
+    match created {
+        Ok(()) => log::info!("created the administrator {user_name:?} in the system tenant"),
+        // Another replica starting at the same time created it first.
+        Err(Abort(_, true)) => log::info!("the administrator was created by another replica"),
+        Err(Abort(e, false)) => return Err(e),
+    }
     Ok(())
 }
 
-/// Why the creation transaction was rolled back.
-struct Abort(StartError);
+/// Why the creation transaction was rolled back, and whether because the user already exists.
+struct Abort(StartError, bool);
 
 impl From<diesel::result::Error> for Abort {
     fn from(e: diesel::result::Error) -> Self {
-        Abort(StartError::Other(format!(
-            "cannot create the administrator: {e}"
-        )))
+        let exists = matches!(
+            e,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )
+        );
+        Abort(
+            StartError::Other(format!("cannot create the administrator: {e}")),
+            exists,
+        )
     }
 }
 

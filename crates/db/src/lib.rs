@@ -227,13 +227,33 @@ pub fn connect(
 }
 
 /// Runs every pending migration of the connection's backend.
+///
+/// Replicas starting together must not migrate at once: on PostgreSQL the run holds a
+/// session advisory lock (scoped to the database), on SQLite the migration transaction's write
+/// lock and `busy_timeout` serialize them.
 pub fn run_migrations(conn: &mut DbConnection, migrations: Migrations) -> Result<(), String> {
-    let result = match conn {
-        DbConnection::Postgresql(c) => c.run_pending_migrations(migrations.postgres).map(drop),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(migrations.sqlite).map(drop),
-    };
-    result.map_err(|e| e.to_string())
+    match conn {
+        DbConnection::Postgresql(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+            let result = c
+                .run_pending_migrations(migrations.postgres)
+                .map(drop)
+                .map_err(|e| e.to_string());
+            let unlocked = c
+                .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .map_err(|e| format!("cannot release the migration lock: {e}"));
+            result.and(unlocked)
+        }
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(migrations.sqlite)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+    }
 }
+
+/// The advisory lock key that serializes migrations (any constant; "hdpm" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6864_706d;
 
 /// Reverts every applied migration of the connection's backend (tests and operators).
 pub fn revert_all_migrations(
@@ -272,9 +292,12 @@ impl ManageConnection for ConnectionManager {
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url.target)
                     .map_err(r2d2::Error::ConnectionError)?;
+                // secure_delete: freed pages are zeroed, so a replaced credential (even sealed)
+                // does not linger in the file.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA secure_delete = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))

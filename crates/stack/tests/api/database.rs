@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
+use envconfig::Envconfig;
 use reqwest::Method;
 
 use crate::helpers::{codes, reply, spawn_stack, PgDatabases, COMPONENTS, POSTGRES_VAR};
@@ -112,4 +113,45 @@ async fn a_lost_database_is_503_and_the_service_recovers_by_itself() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["applications"][0]["name"], "Before");
     assert_eq!(reply(app.client.get(&health)).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_on_one_database_all_come_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = PgDatabases::create_if_configured(&["gateway"]);
+    let database_url = match &pg {
+        Some(pg) => pg.url("gateway"),
+        None => dir.path().join("gateway.db").to_string_lossy().into_owned(),
+    };
+    let keys = internal_auth::load_or_generate_key_pair(&dir.path().join("keys")).unwrap();
+    let replicas: Vec<_> = (0..4)
+        .map(|_| {
+            let mut config = gateway::Config::init_from_hashmap(&Default::default()).unwrap();
+            config.addr = "127.0.0.1:0".to_owned();
+            config.database_url = database_url.clone();
+            config.token_signing_key_file = keys.private_key.clone();
+            config.admin_password = Some("replica-password".to_owned());
+            config.workers = Some(1);
+            tokio::task::spawn_blocking(move || gateway::build(&config).map(|app| app.handle()))
+        })
+        .collect();
+    for replica in replicas {
+        let handle = replica
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("a replica failed: {e}"));
+        handle.stop(false).await;
+    }
+    let url = db::DatabaseUrl::parse("TEST", &database_url).unwrap();
+    let mut conn = db::ConnectionManager::new(url).connect().unwrap();
+    let users: Count = match &mut conn {
+        db::DbConnection::Sqlite(c) => {
+            diesel::sql_query("SELECT COUNT(*) AS n FROM users").get_result(c)
+        }
+        db::DbConnection::Postgresql(c) => {
+            diesel::sql_query("SELECT COUNT(*) AS n FROM users").get_result(c)
+        }
+    }
+    .unwrap();
+    assert_eq!(users.n, 1);
 }
