@@ -210,7 +210,7 @@ impl TokenCache {
                 }
             }
         }
-        let (token, exp) = signer.mint(identity).map_err(ApiError::internal)?;
+        let (token, exp) = signer.mint(identity, None).map_err(ApiError::internal)?;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, (_, _, exp)| *exp > now);

@@ -19,6 +19,8 @@ pub struct User {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Ids of tenants administered, comma-separated.
+    pub administered_tenants: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -40,6 +42,7 @@ impl User {
             user_name: self.user_name.clone(),
             tenant_id: self.tenant_id,
             permissions: decode_permissions(&self.permissions),
+            administered_tenants: decode_ids(&self.administered_tenants),
         }
     }
 }
@@ -53,6 +56,12 @@ pub fn encode_permissions(permissions: &[u32]) -> String {
 }
 
 fn decode_permissions(text: &str) -> Vec<u32> {
+    text.split(',')
+        .filter_map(|p| p.trim().parse().ok())
+        .collect()
+}
+
+fn decode_ids(text: &str) -> Vec<i64> {
     text.split(',')
         .filter_map(|p| p.trim().parse().ok())
         .collect()

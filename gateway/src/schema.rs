@@ -19,6 +19,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        administered_tenants -> Text,
     }
 }
 

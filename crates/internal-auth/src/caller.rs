@@ -10,12 +10,18 @@ use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
 use api_common::error::Challenge;
 use api_common::ApiError;
 
-use crate::{Identity, TokenVerifier};
+use crate::{Identity, Scope, TokenVerifier};
 
 /// The verified caller of a request, with the token it came with (to pass on to peers).
+///
+/// It derefs to the *subject*, the user whose resources the request reads and writes (the
+/// owner). Permission checks use [`Caller::actor`], the user who actually called: the same
+/// user, or the administrator acting on the subject's behalf with `?user=`.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub identity: Identity,
+    actor: Option<Identity>,
+    scope: Scope,
     token: String,
 }
 
@@ -23,6 +29,49 @@ impl Caller {
     /// The caller's internal token, for a call to a peer service on the caller's behalf.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Who actually called: the subject, or the user acting on their behalf.
+    pub fn actor(&self) -> &Identity {
+        self.actor.as_ref().unwrap_or(&self.identity)
+    }
+
+    /// Whether the request acts on behalf of another user.
+    pub fn on_behalf(&self) -> bool {
+        self.actor.is_some()
+    }
+
+    /// 403 unless this is the gateway's own system token.
+    pub fn require_system(&self) -> Result<(), ApiError> {
+        match self.scope {
+            Scope::System => Ok(()),
+            Scope::User => Err(ApiError::forbidden(
+                "This operation is reserved to the gateway",
+            )),
+        }
+    }
+
+    /// 403 for the gateway's system token on a user route: it carries no user.
+    fn require_user(&self) -> Result<(), ApiError> {
+        match self.scope {
+            Scope::User => Ok(()),
+            Scope::System => Err(ApiError::forbidden("A user token is required")),
+        }
+    }
+
+    /// "user 7 (alice)", or "user 1 (admin) on behalf of user 7 (alice)", for logs.
+    pub fn describe(&self) -> String {
+        let subject = format!(
+            "user {} ({})",
+            self.identity.user_id, self.identity.user_name
+        );
+        match &self.actor {
+            Some(actor) => format!(
+                "user {} ({}) on behalf of {subject}",
+                actor.user_id, actor.user_name
+            ),
+            None => subject,
+        }
     }
 }
 
@@ -34,13 +83,34 @@ impl std::ops::Deref for Caller {
     }
 }
 
+/// A [`Caller`] that may also be the gateway's system token (maintenance routes). Plain
+/// `Caller` refuses system tokens, so user routes never run without a user.
+#[derive(Debug, Clone)]
+pub struct AnyCaller(pub Caller);
+
+impl FromRequest for AnyCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(verified_caller(req).map(AnyCaller))
+    }
+}
+
+fn verified_caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    req.extensions().get::<Caller>().cloned().ok_or_else(|| {
+        ApiError::unauthenticated(Challenge::Bearer, "A valid internal token is required")
+    })
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(req.extensions().get::<Caller>().cloned().ok_or_else(|| {
-            ApiError::unauthenticated(Challenge::Bearer, "A valid internal token is required")
+        ready(verified_caller(req).and_then(|caller| {
+            caller.require_user()?;
+            Ok(caller)
         }))
     }
 }
@@ -69,12 +139,14 @@ fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or_else(|| unauthenticated("A valid internal token is required"))?;
-    let identity = verifier.verify(token).map_err(|err| {
+    let verified = verifier.verify(token).map_err(|err| {
         log::debug!("rejected an internal token: {err}");
         unauthenticated("The internal token is invalid or has expired")
     })?;
     Ok(Caller {
-        identity,
+        identity: verified.subject,
+        actor: verified.actor,
+        scope: verified.scope,
         token: token.to_owned(),
     })
 }

@@ -14,16 +14,46 @@ pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(60);
 const ISSUER: &str = "hdp-oauth-gateway";
 const AUDIENCE: &str = "hdp-oauth-services";
 
-/// Who is calling, as the gateway established it.
+/// A user as the gateway established them: who they are, their tenant, their permissions and
+/// the tenants they administer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub user_id: i64,
     pub user_name: String,
     pub tenant_id: i64,
     pub permissions: Vec<u32>,
+    /// Tenants this user has administrative access to (besides their own membership).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub administered_tenants: Vec<i64>,
+}
+
+/// What a token allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// A request of a user (possibly on behalf of another): the public API's rules apply.
+    #[default]
+    User,
+    /// The gateway's own maintenance calls (purging a deleted user's rows); no user behind it.
+    System,
+}
+
+/// What a verified token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The user the request acts as: whose resources it reads and writes.
+    pub subject: Identity,
+    /// The user who actually called, when acting on behalf of `subject` (`?user=`).
+    pub actor: Option<Identity>,
+    pub scope: Scope,
 }
 
 impl Identity {
+    /// Whether this user has administrative access to `tenant_id`.
+    pub fn administers(&self, tenant_id: i64) -> bool {
+        self.administered_tenants.contains(&tenant_id)
+    }
+
     pub fn has(&self, permission: u32) -> bool {
         self.permissions.contains(&permission)
     }
@@ -47,6 +77,11 @@ struct Claims {
     exp: u64,
     #[serde(rename = "hdp")]
     identity: Identity,
+    /// The real caller when acting on behalf of `identity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    act: Option<Identity>,
+    #[serde(default)]
+    scope: Scope,
 }
 
 /// Mints internal tokens; held by the gateway only.
@@ -65,17 +100,45 @@ impl TokenSigner {
         })
     }
 
-    /// A signed token for `identity` and the Unix time (seconds) at which it expires.
-    pub fn mint(&self, identity: &Identity) -> Result<(String, u64), jsonwebtoken::errors::Error> {
+    /// A signed user token acting as `subject` (called by `actor` when on behalf of them), and
+    /// the Unix time (seconds) at which it expires.
+    pub fn mint(
+        &self,
+        subject: &Identity,
+        actor: Option<&Identity>,
+    ) -> Result<(String, u64), jsonwebtoken::errors::Error> {
+        self.sign(subject, actor, Scope::User)
+    }
+
+    /// A system token for the gateway's own maintenance calls.
+    pub fn mint_system(&self) -> Result<(String, u64), jsonwebtoken::errors::Error> {
+        let gateway = Identity {
+            user_id: 0,
+            user_name: ISSUER.to_owned(),
+            tenant_id: 0,
+            permissions: Vec::new(),
+            administered_tenants: Vec::new(),
+        };
+        self.sign(&gateway, None, Scope::System)
+    }
+
+    fn sign(
+        &self,
+        subject: &Identity,
+        actor: Option<&Identity>,
+        scope: Scope,
+    ) -> Result<(String, u64), jsonwebtoken::errors::Error> {
         let now = unix_now();
         let exp = now + self.ttl.as_secs();
         let claims = Claims {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
-            sub: identity.user_id.to_string(),
+            sub: subject.user_id.to_string(),
             iat: now,
             exp,
-            identity: identity.clone(),
+            identity: subject.clone(),
+            act: actor.cloned(),
+            scope,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)?;
         Ok((token, exp))
@@ -104,15 +167,19 @@ impl TokenVerifier {
         Ok(TokenVerifier { key, validation })
     }
 
-    /// The identity a valid token carries.
-    pub fn verify(&self, token: &str) -> Result<Identity, jsonwebtoken::errors::Error> {
+    /// What a valid token carries.
+    pub fn verify(&self, token: &str) -> Result<Verified, jsonwebtoken::errors::Error> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)?;
         let claims = data.claims;
         // A token that lives longer than we ever mint was not minted by us as configured.
         if claims.exp.saturating_sub(claims.iat) > MAX_TOKEN_TTL.as_secs() {
             return Err(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into());
         }
-        Ok(claims.identity)
+        Ok(Verified {
+            subject: claims.identity,
+            actor: claims.act,
+            scope: claims.scope,
+        })
     }
 }
 
@@ -134,6 +201,7 @@ mod tests {
             user_name: "alice".into(),
             tenant_id: 1,
             permissions: vec![11, 1],
+            administered_tenants: vec![3],
         }
     }
 
@@ -143,8 +211,21 @@ mod tests {
         let signer =
             TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(30)).unwrap();
         let verifier = TokenVerifier::from_pem(pair.public_pem.as_bytes()).unwrap();
-        let (token, _) = signer.mint(&identity()).unwrap();
-        assert_eq!(verifier.verify(&token).unwrap(), identity());
+        let (token, _) = signer.mint(&identity(), None).unwrap();
+        let verified = verifier.verify(&token).unwrap();
+        assert_eq!(verified.subject, identity());
+        assert_eq!((verified.actor, verified.scope), (None, Scope::User));
+
+        let admin = Identity {
+            user_id: 1,
+            user_name: "admin".into(),
+            permissions: vec![12],
+            ..identity()
+        };
+        let (obo, _) = signer.mint(&identity(), Some(&admin)).unwrap();
+        assert_eq!(verifier.verify(&obo).unwrap().actor, Some(admin));
+        let (system, _) = signer.mint_system().unwrap();
+        assert_eq!(verifier.verify(&system).unwrap().scope, Scope::System);
 
         let other = generate_key_pair().unwrap();
         let stranger = TokenVerifier::from_pem(other.public_pem.as_bytes()).unwrap();

@@ -75,8 +75,9 @@ fn mint(signer: &TokenSigner, user_id: i64) -> String {
         user_name: format!("user{user_id}"),
         tenant_id: 1,
         permissions: vec![],
+        administered_tenants: vec![],
     };
-    signer.mint(&identity).unwrap().0
+    signer.mint(&identity, None).unwrap().0
 }
 
 impl TestApp {

@@ -91,12 +91,16 @@ async fn services_called_directly_require_a_valid_internal_token() {
     )
     .unwrap();
     let (forged, _) = forged_signer
-        .mint(&internal_auth::Identity {
-            user_id: 1,
-            user_name: "admin".into(),
-            tenant_id: 1,
-            permissions: vec![12],
-        })
+        .mint(
+            &internal_auth::Identity {
+                user_id: 1,
+                user_name: "admin".into(),
+                tenant_id: 1,
+                permissions: vec![12],
+                administered_tenants: vec![],
+            },
+            None,
+        )
         .unwrap();
     let targets = [
         (app.stack.oauth_apps.port, "/api/mgmt/oauthapps"),

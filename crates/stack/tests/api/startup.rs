@@ -178,12 +178,16 @@ async fn a_peer_slower_than_the_timeout_is_504_and_nothing_is_written() {
     )
     .unwrap();
     let (token, _) = signer
-        .mint(&internal_auth::Identity {
-            user_id: 1,
-            user_name: "admin".into(),
-            tenant_id: 1,
-            permissions: vec![12],
-        })
+        .mint(
+            &internal_auth::Identity {
+                user_id: 1,
+                user_name: "admin".into(),
+                tenant_id: 1,
+                permissions: vec![12],
+                administered_tenants: vec![],
+            },
+            None,
+        )
         .unwrap();
     let client = reqwest::Client::new();
     let body = json!({"name": "Slow", "oauthAppId": 1, "refreshToken": "r"});

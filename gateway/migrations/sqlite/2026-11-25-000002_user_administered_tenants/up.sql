@@ -1,0 +1,1 @@
+ALTER TABLE users ADD COLUMN administered_tenants TEXT NOT NULL DEFAULT '';
