@@ -399,13 +399,18 @@ EXPECTED_FLOWS = {
     ("gateway", "oauth-profiles", 8082),
     ("gateway", "client-registration", 8083),
     ("oauth-profiles", "oauth-apps", 8081),
+    ("oauth-apps", "oauth-profiles", 8082),
 }
 PEERS = {  # variable -> component it names, and who reads it
     "OAUTH_APPS_URL": "oauth-apps",
     "OAUTH_PROFILES_URL": "oauth-profiles",
     "CLIENT_REGISTRATION_URL": "client-registration",
 }
-NEEDS_PEERS = {"gateway": set(PEERS), "oauth-profiles": {"OAUTH_APPS_URL"}}
+NEEDS_PEERS = {
+    "gateway": set(PEERS),
+    "oauth-profiles": {"OAUTH_APPS_URL"},
+    "oauth-apps": {"OAUTH_PROFILES_URL"},
+}
 
 errors = []
 

@@ -1,21 +1,26 @@
 //! Authentication of public requests: HTTP Basic checked against the users table, then an
 //! internal token for the services.
 //!
-//! Clients send Basic credentials on every request, and argon2 is deliberately slow, so a
-//! verified credential is remembered for a short while ([`CredentialCache`]): keyed by an HMAC
-//! of user name and password under a key that lives only in this process, so the cache never
-//! holds a password or anything from which one could be tested offline. Minted internal tokens
-//! are reused per caller for most of their lifetime ([`TokenCache`]).
+//! Every request reads the caller's row (one lookup on the unique user name index), so a
+//! changed password, a deactivation, a deletion or a change of permissions takes effect on the
+//! very next request, on every gateway replica. argon2 is deliberately slow, so a verified
+//! credential is remembered for a short while ([`CredentialCache`]): keyed by an HMAC of user
+//! name and password under a key that lives only in this process (the cache never holds a
+//! password or anything from which one could be tested offline), it maps to the password hash
+//! the credential was verified against, and a hit counts only while the row still holds that
+//! very hash and the user is active. Minted internal tokens are reused per (actor, subject)
+//! for most of their lifetime ([`TokenCache`]).
 
 use std::collections::HashMap;
+use std::future::{ready, Ready};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage};
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
 use api_common::error::Challenge;
 use api_common::ApiError;
 use base64::Engine;
@@ -26,7 +31,8 @@ use internal_auth::{Identity, TokenSigner};
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::{models, password};
+use crate::models::users;
+use crate::{on_behalf, password};
 
 /// Most entries either cache holds; past it, expired entries are dropped, then all.
 const MAX_ENTRIES: usize = 10_000;
@@ -41,11 +47,56 @@ pub struct Authenticator {
     dummy_hash: String,
 }
 
-/// The caller of a public request and the internal token that carries them to a service.
+/// The caller of a public request, as their row is now, and the user they act for with
+/// `?user=` (see [`crate::on_behalf`]). Handlers take it as an argument.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub identity: Identity,
-    pub token: String,
+    /// Who sent the credentials.
+    pub caller: Identity,
+    /// The user the request acts for, when the caller may and asked to.
+    pub on_behalf_of: Option<Identity>,
+}
+
+impl Authenticated {
+    /// The user whose resources the request reads and writes.
+    pub fn subject(&self) -> &Identity {
+        self.on_behalf_of.as_ref().unwrap_or(&self.caller)
+    }
+
+    /// The user who actually called, when not the subject.
+    pub fn actor(&self) -> Option<&Identity> {
+        self.on_behalf_of.as_ref().map(|_| &self.caller)
+    }
+
+    /// `user 7 ("alice")`, or `user 1 ("admin") on behalf of user 7 ("alice")`, for logs: ids
+    /// and names only.
+    pub fn describe(&self) -> String {
+        let caller = describe(&self.caller);
+        match &self.on_behalf_of {
+            Some(subject) => format!("{caller} on behalf of {}", describe(subject)),
+            None => caller,
+        }
+    }
+}
+
+fn describe(identity: &Identity) -> String {
+    format!("user {} ({:?})", identity.user_id, identity.user_name)
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Authenticated>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::internal("a route of /api was reached without authentication")
+                }),
+        )
+    }
 }
 
 impl Authenticator {
@@ -63,42 +114,65 @@ impl Authenticator {
         })
     }
 
-    /// The caller the `Authorization: Basic` header names, or 401.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
+    /// The user the `Authorization: Basic` header names, from their current row, or 401.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
         let (user_name, secret) = basic_credentials(headers)?;
-        let fingerprint = self.credentials.fingerprint(&user_name, &secret);
-        let identity = match self.credentials.get(&fingerprint) {
-            Some(identity) => identity,
-            None => {
-                let identity = self.verify(user_name, secret).await?;
-                self.credentials.insert(fingerprint, identity.clone());
-                identity
-            }
-        };
-        let token = self.tokens.token_for(&identity, &self.signer)?;
-        Ok(Authenticated { identity, token })
-    }
-
-    async fn verify(&self, user_name: String, secret: String) -> Result<Identity, ApiError> {
         let lookup_name = user_name.clone();
         let user = run_db(&self.pool, move |conn| {
-            models::find_by_name(conn, &lookup_name)
+            users::find_by_name(conn, &lookup_name)
         })
         .await?;
-        let (hash, user) = match user {
-            Some(user) => (user.password_hash.clone(), Some(user)),
-            None => (self.dummy_hash.clone(), None),
+        let fingerprint = self.credentials.fingerprint(&user_name, &secret);
+        if let Some(user) = &user {
+            if user.active && self.credentials.verified(&fingerprint, &user.password_hash) {
+                return Ok(user.identity());
+            }
+        }
+        let hash = match &user {
+            Some(user) => user.password_hash.clone(),
+            None => self.dummy_hash.clone(),
         };
         let matches = web::block(move || password::verify(&secret, &hash))
             .await
             .map_err(ApiError::internal)?;
         match user {
-            Some(user) if matches && user.active => Ok(user.identity()),
+            Some(user) if matches && user.active => {
+                self.credentials
+                    .insert(fingerprint, user.password_hash.clone());
+                Ok(user.identity())
+            }
             _ => {
                 log::info!("authentication failed for user {user_name:?}");
                 Err(bad_credentials())
             }
         }
+    }
+
+    /// Who `caller` acts as with `?user=name`: the rules are in [`on_behalf::authorize`].
+    pub async fn on_behalf(&self, caller: &Identity, name: &str) -> Result<Identity, ApiError> {
+        if !on_behalf::may_act_on_behalf(caller) {
+            return Err(on_behalf::forbidden(name));
+        }
+        let lookup_name = name.to_owned();
+        let target = run_db(&self.pool, move |conn| {
+            users::find_by_name(conn, &lookup_name)
+        })
+        .await?;
+        on_behalf::authorize(caller, name, target.as_ref())
+    }
+
+    /// The internal token that carries `authenticated` to a service.
+    pub fn token_for(&self, authenticated: &Authenticated) -> Result<String, ApiError> {
+        self.tokens
+            .token_for(authenticated.subject(), authenticated.actor(), &self.signer)
+    }
+
+    /// A fresh system token for the gateway's own maintenance calls.
+    pub fn system_token(&self) -> Result<String, ApiError> {
+        self.signer
+            .mint_system()
+            .map(|(token, _)| token)
+            .map_err(ApiError::internal)
     }
 }
 
@@ -138,11 +212,11 @@ fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), ApiError> 
     Ok((user.to_owned(), secret.to_owned()))
 }
 
-/// Recently verified credentials, by HMAC fingerprint.
+/// Recently verified credentials: HMAC fingerprint -> the password hash they matched.
 struct CredentialCache {
     key: [u8; 64],
     ttl: Duration,
-    entries: Mutex<HashMap<[u8; 32], (Identity, Instant)>>,
+    entries: Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
 
 impl CredentialCache {
@@ -165,18 +239,19 @@ impl CredentialCache {
         mac.finalize().into_bytes().into()
     }
 
-    fn get(&self, fingerprint: &[u8; 32]) -> Option<Identity> {
+    /// Whether this credential was recently verified against `current_hash`, the user's
+    /// password hash as stored now: after a password change it no longer counts.
+    fn verified(&self, fingerprint: &[u8; 32], current_hash: &str) -> bool {
         if self.ttl.is_zero() {
-            return None;
+            return false;
         }
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(fingerprint)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(identity, _)| identity.clone())
+            .is_some_and(|(hash, at)| at.elapsed() < self.ttl && hash == current_hash)
     }
 
-    fn insert(&self, fingerprint: [u8; 32], identity: Identity) {
+    fn insert(&self, fingerprint: [u8; 32], hash: String) {
         if self.ttl.is_zero() {
             return;
         }
@@ -187,38 +262,63 @@ impl CredentialCache {
                 entries.clear();
             }
         }
-        entries.insert(fingerprint, (identity, Instant::now()));
+        entries.insert(fingerprint, (hash, Instant::now()));
     }
 }
 
-/// Minted tokens by user, reused while more than a third of their lifetime is left and the
-/// identity they carry is unchanged.
+/// A minted token and what it carries.
+struct CachedToken {
+    subject: Identity,
+    actor: Option<Identity>,
+    token: String,
+    exp: u64,
+}
+
+/// Minted tokens by (subject, actor), reused while more than a third of their lifetime is left
+/// and both identities they carry are unchanged.
 #[derive(Default)]
 struct TokenCache {
-    entries: Mutex<HashMap<i64, (Identity, String, u64)>>,
+    entries: Mutex<HashMap<(i64, Option<i64>), CachedToken>>,
 }
 
 impl TokenCache {
-    fn token_for(&self, identity: &Identity, signer: &TokenSigner) -> Result<String, ApiError> {
+    fn token_for(
+        &self,
+        subject: &Identity,
+        actor: Option<&Identity>,
+        signer: &TokenSigner,
+    ) -> Result<String, ApiError> {
         let now = unix_now();
         let reuse_margin = signer.ttl().as_secs() / 3;
+        let key = (subject.user_id, actor.map(|a| a.user_id));
         {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((cached, token, exp)) = entries.get(&identity.user_id) {
-                if cached == identity && *exp > now + reuse_margin {
-                    return Ok(token.clone());
+            if let Some(cached) = entries.get(&key) {
+                if &cached.subject == subject
+                    && cached.actor.as_ref() == actor
+                    && cached.exp > now + reuse_margin
+                {
+                    return Ok(cached.token.clone());
                 }
             }
         }
-        let (token, exp) = signer.mint(identity, None).map_err(ApiError::internal)?;
+        let (token, exp) = signer.mint(subject, actor).map_err(ApiError::internal)?;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (_, _, exp)| *exp > now);
+            entries.retain(|_, cached| cached.exp > now);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
         }
-        entries.insert(identity.user_id, (identity.clone(), token.clone(), exp));
+        entries.insert(
+            key,
+            CachedToken {
+                subject: subject.clone(),
+                actor: actor.cloned(),
+                token: token.clone(),
+                exp,
+            },
+        );
         Ok(token)
     }
 }
@@ -230,19 +330,69 @@ fn unix_now() -> u64 {
         .unwrap_or_default()
 }
 
-/// Middleware for `/api`: 401 unless the request carries valid Basic credentials; otherwise
-/// leaves an [`Authenticated`] in the request extensions.
+/// Middleware for `/api`: 401 unless the request carries valid Basic credentials; then
+/// resolves `?user=` where it is honoured (403 or 400 when refused) and leaves an
+/// [`Authenticated`] in the request extensions.
+///
+/// A refusal is answered here as a response rather than an error, so that the access log
+/// records it (with the caller, once known) like any other answer.
 pub async fn require_basic(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    match identify(&req).await {
+        Ok(authenticated) => {
+            req.extensions_mut().insert(authenticated);
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(refused) => Ok(req.error_response(refused)),
+    }
+}
+
+/// Who the request comes from and whom it acts for.
+async fn identify(req: &ServiceRequest) -> Result<Authenticated, ApiError> {
     let authenticator = req
         .app_data::<web::Data<Authenticator>>()
         .ok_or_else(|| ApiError::internal("no Authenticator configured"))?
         .clone();
-    let authenticated = authenticator.authenticate(req.headers()).await?;
-    req.extensions_mut().insert(authenticated);
-    next.call(req).await
+    let caller = authenticator.authenticate(req.headers()).await?;
+    // In the extensions before `?user=` is decided, so that the access log names the caller
+    // of a refused request too.
+    req.extensions_mut().insert(Authenticated {
+        caller: caller.clone(),
+        on_behalf_of: None,
+    });
+    let requested = on_behalf::requested_user(req.path(), req.query_string())?
+        .filter(|name| *name != caller.user_name);
+    let Some(name) = requested else {
+        return Ok(Authenticated {
+            caller,
+            on_behalf_of: None,
+        });
+    };
+    let subject = authenticator
+        .on_behalf(&caller, &name)
+        .await
+        .inspect_err(|err| {
+            log::info!(
+                "{} was refused acting on behalf of {name:?} on {} {}: {}",
+                describe(&caller),
+                req.method(),
+                req.path(),
+                err.message()
+            );
+        })?;
+    let authenticated = Authenticated {
+        caller,
+        on_behalf_of: Some(subject),
+    };
+    log::info!(
+        "{} {} {}",
+        authenticated.describe(),
+        req.method(),
+        req.path()
+    );
+    Ok(authenticated)
 }
 
 #[cfg(test)]
@@ -274,5 +424,68 @@ mod tests {
         let cache = CredentialCache::new(Duration::from_secs(30));
         assert_ne!(cache.fingerprint("ab", "c"), cache.fingerprint("a", "bc"));
         assert_eq!(cache.fingerprint("a", "b"), cache.fingerprint("a", "b"));
+    }
+
+    #[test]
+    fn a_cached_credential_counts_only_against_the_hash_it_was_verified_with() {
+        let cache = CredentialCache::new(Duration::from_secs(30));
+        let print = cache.fingerprint("alice", "secret-1");
+        assert!(!cache.verified(&print, "$argon2id$old"));
+        cache.insert(print, "$argon2id$old".into());
+        assert!(cache.verified(&print, "$argon2id$old"));
+        // The password was changed (even to the same one: a new salt).
+        assert!(!cache.verified(&print, "$argon2id$new"));
+        assert!(!cache.verified(&cache.fingerprint("alice", "secret-2"), "$argon2id$old"));
+
+        let off = CredentialCache::new(Duration::ZERO);
+        off.insert(print, "$argon2id$old".into());
+        assert!(!off.verified(&print, "$argon2id$old"));
+    }
+
+    #[test]
+    fn tokens_are_reused_per_subject_and_actor_while_both_are_unchanged() {
+        let pair = internal_auth::generate_key_pair().unwrap();
+        let signer =
+            TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
+        let verifier = internal_auth::TokenVerifier::from_pem(pair.public_pem.as_bytes()).unwrap();
+        let cache = TokenCache::default();
+        let alice = Identity {
+            user_id: 7,
+            user_name: "alice".into(),
+            tenant_id: 2,
+            permissions: vec![11],
+            administered_tenants: vec![],
+        };
+        let admin = Identity {
+            user_id: 1,
+            user_name: "admin".into(),
+            tenant_id: 1,
+            permissions: vec![12],
+            administered_tenants: vec![],
+        };
+        let own = cache.token_for(&alice, None, &signer).unwrap();
+        assert_eq!(cache.token_for(&alice, None, &signer).unwrap(), own);
+        let on_behalf = cache.token_for(&alice, Some(&admin), &signer).unwrap();
+        assert_ne!(on_behalf, own);
+        let verified = verifier.verify(&on_behalf).unwrap();
+        assert_eq!(
+            (verified.subject, verified.actor),
+            (alice.clone(), Some(admin.clone()))
+        );
+        assert_eq!(verifier.verify(&own).unwrap().actor, None);
+
+        // A changed identity on either side is a new token.
+        let demoted = Identity {
+            permissions: vec![],
+            ..admin.clone()
+        };
+        let after = cache.token_for(&alice, Some(&demoted), &signer).unwrap();
+        assert_eq!(verifier.verify(&after).unwrap().actor, Some(demoted));
+        let moved = Identity {
+            tenant_id: 3,
+            ..alice.clone()
+        };
+        let after = cache.token_for(&moved, None, &signer).unwrap();
+        assert_eq!(verifier.verify(&after).unwrap().subject, moved);
     }
 }

@@ -5,7 +5,7 @@ use diesel::Connection;
 use internal_auth::{permissions, SYSTEM_TENANT_ID};
 use service_kit::StartError;
 
-use crate::models::{self, NewUser};
+use crate::models::users::{self, NewUser};
 use crate::password::{self, MIN_PASSWORD_LENGTH};
 
 /// On first start (no users yet) creates `user_name` as an administrator of the system tenant.
@@ -22,14 +22,16 @@ pub fn ensure_admin(
     let mut conn = pool
         .get()
         .map_err(|e| StartError::Other(format!("cannot create the administrator: {e}")))?;
-    if models::count(&mut conn).map_err(db_error)? > 0 {
+    if users::count(&mut conn).map_err(db_error)? > 0 {
         return Ok(());
     }
-    if user_name.trim().is_empty() || user_name.contains(':') {
-        return Err(StartError::Other(
-            "ADMIN_USER must be a non-empty user name without ':'".to_owned(),
-        ));
-    }
+    // The same rules as for any user name.
+    crate::admin::domain::user_name(Some(user_name.into())).map_err(|e| {
+        StartError::Other(format!(
+            "ADMIN_USER is not a usable user name: {}",
+            e.message()
+        ))
+    })?;
     let (secret, generated) = match configured_password {
         Some(p) if p.chars().count() >= MIN_PASSWORD_LENGTH => (p.to_owned(), false),
         Some(_) => {
@@ -43,13 +45,14 @@ pub fn ensure_admin(
         .map_err(|e| StartError::Other(format!("cannot hash the administrator password: {e}")))?;
     let now = chrono::Utc::now().naive_utc();
     let created = conn.transaction(|conn| {
-        models::insert(
+        users::insert(
             conn,
             &NewUser {
                 user_name,
                 password_hash: &hash,
                 tenant_id: SYSTEM_TENANT_ID,
-                permissions: &models::encode_permissions(&permissions::ALL),
+                permissions: &users::encode_permissions(&permissions::ALL),
+                administered_tenants: "",
                 active: true,
                 created_at: now,
                 updated_at: now,

@@ -2,29 +2,34 @@
 //!
 //! It authenticates HTTP Basic credentials against its own users table ([`auth`]), mints a
 //! short-lived internal token for the caller and forwards the request to the service that owns
-//! the path ([`forward`]). It is the only holder of the token signing key.
+//! the path ([`forward`]), acting on behalf of another user where `?user=` allows it
+//! ([`on_behalf`]). It is the only holder of the token signing key. It also serves the
+//! identity administration API, tenants and users, from its own database ([`admin`]).
 
+pub mod admin;
 pub mod auth;
 mod bootstrap;
 pub mod forward;
 pub mod models;
+pub mod on_behalf;
 pub mod password;
 pub mod schema;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use api_common::http::{envelope_guard, json_config, not_found, query_config};
 use api_common::ApiError;
 use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
 use internal_auth::TokenSigner;
-use service_kit::{access_log, bind, parse_base_url, peer_client, Application, StartError};
+use service_kit::{bind, parse_base_url, peer_client, Application, StartError};
 
-use crate::auth::Authenticator;
+use crate::admin::OwnerPurge;
+use crate::auth::{Authenticated, Authenticator};
 use crate::forward::Upstreams;
 
 pub const MIGRATIONS: Migrations = Migrations {
@@ -106,6 +111,16 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             &config.client_registration_url,
         )?,
     };
+    let purge = OwnerPurge {
+        oauth_profiles: oauth_profiles_client::OauthProfilesClient::new(
+            upstreams.http.clone(),
+            upstreams.oauth_profiles.clone(),
+        ),
+        client_registration: client_registration_client::ClientRegistrationClient::new(
+            upstreams.http.clone(),
+            upstreams.client_registration.clone(),
+        ),
+    };
     let pool = db::connect(
         "GATEWAY_DATABASE_URL",
         &url,
@@ -134,14 +149,16 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
     let upstreams = web::Data::new(upstreams);
+    let purge = web::Data::new(purge);
     let body_limit = config.max_body_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(envelope_guard))
-            .wrap(access_log("gateway"))
+            .wrap(access_log())
             .app_data(pool.clone())
             .app_data(authenticator.clone())
             .app_data(upstreams.clone())
+            .app_data(purge.clone())
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(json_config(body_limit))
             .app_data(query_config())
@@ -149,6 +166,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .service(
                 web::scope("/api")
                     .wrap(from_fn(auth::require_basic))
+                    .configure(admin::configure)
                     .default_service(web::to(forward::forward)),
             )
             .default_service(web::to(not_found))
@@ -167,6 +185,20 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         .run();
     log::info!("gateway listening on port {port}");
     Ok(Application::new(port, server))
+}
+
+/// The access log: status, method, path, duration and who called (user ids and names, both
+/// users when acting on behalf of another); never headers, which carry credentials, nor the
+/// query string.
+fn access_log() -> Logger {
+    Logger::new("gateway: %s %{method}xi %U %Dms %{caller}xo")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .custom_response_replace("caller", |res| {
+            res.request()
+                .extensions()
+                .get::<Authenticated>()
+                .map_or_else(|| "-".to_owned(), Authenticated::describe)
+        })
 }
 
 fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {

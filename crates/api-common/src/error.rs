@@ -44,6 +44,10 @@ pub enum ErrorCode {
     ClientAppNotFound,
     /// Creating a client application failed for a reason not the caller's.
     ClientAppCreateFailed,
+    /// No user with this id is visible to the caller.
+    UserNotFound,
+    /// No tenant with this id is visible to the caller.
+    TenantNotFound,
     /// A database or peer service cannot be reached.
     ServiceUnavailable,
     /// A peer service did not answer in time.
@@ -54,7 +58,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::MalformedRequest,
         ErrorCode::InvalidField,
         ErrorCode::InvalidQuery,
@@ -71,6 +75,8 @@ impl ErrorCode {
         ErrorCode::OauthProfileNotFound,
         ErrorCode::ClientAppNotFound,
         ErrorCode::ClientAppCreateFailed,
+        ErrorCode::UserNotFound,
+        ErrorCode::TenantNotFound,
         ErrorCode::ServiceUnavailable,
         ErrorCode::UpstreamTimeout,
         ErrorCode::Internal,
@@ -96,6 +102,8 @@ impl ErrorCode {
             ErrorCode::OauthProfileNotFound => "222207710",
             ErrorCode::ClientAppNotFound => "222206601",
             ErrorCode::ClientAppCreateFailed => "222206628",
+            ErrorCode::UserNotFound => "222200040",
+            ErrorCode::TenantNotFound => "222200041",
             ErrorCode::ServiceUnavailable => "222200090",
             ErrorCode::UpstreamTimeout => "222200091",
             ErrorCode::Internal => "222200099",
@@ -115,7 +123,9 @@ impl ErrorCode {
             ErrorCode::RouteNotFound
             | ErrorCode::OauthAppNotFound
             | ErrorCode::OauthProfileNotFound
-            | ErrorCode::ClientAppNotFound => StatusCode::NOT_FOUND,
+            | ErrorCode::ClientAppNotFound
+            | ErrorCode::UserNotFound
+            | ErrorCode::TenantNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

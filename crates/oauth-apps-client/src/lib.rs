@@ -4,7 +4,7 @@
 //! its owner may use. The service itself serializes its answers with these same types, so the
 //! two cannot drift apart.
 
-use api_common::{ApiError, ErrorEnvelope};
+use api_common::peer::json_body;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -52,50 +52,13 @@ pub struct OauthAppList {
     pub applications: Vec<OauthAppSummary>,
 }
 
-/// Why a call to oauth-apps failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("oauth-apps cannot be reached: {0}")]
-    Unavailable(reqwest::Error),
-    #[error("oauth-apps did not answer in time: {0}")]
-    Timeout(reqwest::Error),
-    #[error("oauth-apps answered {0}")]
-    Api(ApiError),
-    #[error("oauth-apps answered {status} with a body that is not the expected shape: {cause}")]
-    Decode { status: StatusCode, cause: String },
-}
+pub use api_common::peer::PeerError;
 
-impl From<reqwest::Error> for ClientError {
-    fn from(err: reqwest::Error) -> Self {
-        if err.is_timeout() {
-            ClientError::Timeout(err)
-        } else if err.is_decode() || err.is_body() {
-            ClientError::Decode {
-                status: err.status().unwrap_or(StatusCode::OK),
-                cause: err.to_string(),
-            }
-        } else {
-            ClientError::Unavailable(err)
-        }
-    }
-}
+/// The name this crate's error went by before every peer client shared [`PeerError`].
+pub type ClientError = PeerError;
 
-/// The central mapping from a failed peer call to what our own caller sees.
-impl From<ClientError> for ApiError {
-    fn from(err: ClientError) -> Self {
-        match err {
-            ClientError::Unavailable(cause) => ApiError::unavailable("oauth-apps service", cause),
-            ClientError::Timeout(cause) => ApiError::timeout("oauth-apps service", cause),
-            ClientError::Api(api) if api.code() == api_common::ErrorCode::ServiceUnavailable => {
-                ApiError::unavailable("oauth-apps service", api)
-            }
-            ClientError::Api(api) if api.code() == api_common::ErrorCode::UpstreamTimeout => {
-                ApiError::timeout("oauth-apps service", api)
-            }
-            other => ApiError::internal(other),
-        }
-    }
-}
+/// How oauth-apps is named in logs and messages.
+const SERVICE: &str = "oauth-apps";
 
 /// A typed client for oauth-apps; cheap to clone.
 #[derive(Debug, Clone)]
@@ -114,33 +77,17 @@ impl OauthAppsClient {
 
     /// The application `id` as the holder of `token` sees it, or `None` when it does not exist
     /// or is not visible to them.
-    pub async fn get(&self, token: &str, id: i64) -> Result<Option<OauthApp>, ClientError> {
+    pub async fn get(&self, token: &str, id: i64) -> Result<Option<OauthApp>, PeerError> {
         let response = self
             .http
             .get(format!("{}/api/mgmt/oauthapps/{id}", self.base_url))
             .bearer_auth(token)
             .send()
-            .await?;
-        let status = response.status();
-        if status == StatusCode::NOT_FOUND {
+            .await
+            .map_err(|err| PeerError::transport(SERVICE, err))?;
+        if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        if status.is_success() {
-            return Ok(Some(response.json().await?));
-        }
-        Err(decode_error(status, response).await)
-    }
-}
-
-async fn decode_error(status: StatusCode, response: reqwest::Response) -> ClientError {
-    match response.json::<ErrorEnvelope>().await {
-        Ok(envelope) => {
-            let status = api_common::error::status_from_u16(status.as_u16());
-            ClientError::Api(ApiError::from_envelope(status, envelope))
-        }
-        Err(err) => ClientError::Decode {
-            status,
-            cause: err.to_string(),
-        },
+        json_body(SERVICE, response).await.map(Some)
     }
 }

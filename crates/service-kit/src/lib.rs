@@ -99,7 +99,29 @@ pub fn serve<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
-    let listener = bind(&options.addr)?;
+    serve_on(
+        name,
+        bind(&options.addr)?,
+        options,
+        pool,
+        verifier,
+        configure,
+    )
+}
+
+/// [`serve`] on a listener bound beforehand (`options.addr` then only names it in errors): for
+/// peers that must know each other's address before either starts.
+pub fn serve_on<F>(
+    name: &'static str,
+    listener: TcpListener,
+    options: &ServeOptions,
+    pool: DbPool,
+    verifier: TokenVerifier,
+    configure: F,
+) -> Result<Application, StartError>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
     let port = listener
         .local_addr()
         .map_err(|cause| StartError::Bind {

@@ -126,10 +126,23 @@ impl Stack {
         };
         let any_port = format!("{}:0", config.services_host);
 
+        // oauth-apps and oauth-profiles call each other: bind oauth-profiles' port first so
+        // oauth-apps can be told where it is.
+        let profiles_listener = service_kit::bind(&any_port)?;
+        let oauth_profiles_url = format!(
+            "http://{}:{}",
+            config.services_host,
+            profiles_listener
+                .local_addr()
+                .map_err(|e| StartError::Other(format!("oauth-profiles' listener: {e}")))?
+                .port()
+        );
         let oauth_apps = oauth_apps::build(&oauth_apps::Config {
             addr: any_port.clone(),
             database_url: sqlite(&config.oauth_apps_database_url, "oauth-apps.db"),
             token_public_key_file: keys.public_key.clone(),
+            oauth_profiles_url: oauth_profiles_url.clone(),
+            peer_timeout_ms: config.peer_timeout_ms,
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
@@ -138,19 +151,22 @@ impl Stack {
             encryption_active_key: None,
         })?;
         let oauth_apps_url = format!("http://{}:{}", config.services_host, oauth_apps.port());
-        let oauth_profiles = oauth_profiles::build(&oauth_profiles::Config {
-            addr: any_port.clone(),
-            database_url: sqlite(&config.oauth_profiles_database_url, "oauth-profiles.db"),
-            token_public_key_file: keys.public_key.clone(),
-            oauth_apps_url: oauth_apps_url.clone(),
-            peer_timeout_ms: config.peer_timeout_ms,
-            pool_size: 8,
-            workers: config.workers,
-            max_body_bytes: 256 * 1024,
-            encryption_keys: None,
-            encryption_keys_file: secret_keys.oauth_profiles,
-            encryption_active_key: None,
-        })?;
+        let oauth_profiles = oauth_profiles::build_on(
+            &oauth_profiles::Config {
+                addr: any_port.clone(),
+                database_url: sqlite(&config.oauth_profiles_database_url, "oauth-profiles.db"),
+                token_public_key_file: keys.public_key.clone(),
+                oauth_apps_url: oauth_apps_url.clone(),
+                peer_timeout_ms: config.peer_timeout_ms,
+                pool_size: 8,
+                workers: config.workers,
+                max_body_bytes: 256 * 1024,
+                encryption_keys: None,
+                encryption_keys_file: secret_keys.oauth_profiles,
+                encryption_active_key: None,
+            },
+            profiles_listener,
+        )?;
         let client_registration = client_registration::build(&client_registration::Config {
             addr: any_port,
             database_url: sqlite(

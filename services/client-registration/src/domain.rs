@@ -1,5 +1,6 @@
 //! What a valid client application is: its fields, its redirect URLs, its generated credentials
-//! and its wire form, and what a credential check is asked and answers.
+//! and its wire form, and what a credential check is asked. The credential check's answer, like
+//! every internal wire type, lives in `client-registration-client`.
 //!
 //! Redirect URLs follow RFC 6749 3.1.2 and RFC 8252 rather than the product's sample, whose bare
 //! host names could never be matched against an authorization request's `redirect_uri`.
@@ -325,7 +326,9 @@ pub struct ClientAppList {
 /// the real ones (36 and 43), low enough that nobody has large inputs hashed.
 pub const CREDENTIAL_MAX: usize = 256;
 
-/// The body of a credential check, as sent; parsed by [`Credentials::parse`].
+/// The body of a credential check, as sent; parsed by [`Credentials::parse`]. Peers send it as
+/// [`client_registration_client::VerifyRequest`]; every field is read as a JSON value here so
+/// that a mistyped one is reported by name.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsBody {
@@ -354,41 +357,6 @@ impl fmt::Debug for Credentials {
             .field("client_id", &self.client_id)
             .field("client_secret", &"***")
             .finish()
-    }
-}
-
-/// The answer to a credential check. A failed check says only that it failed, not whether the
-/// client id or the secret was wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verification {
-    pub valid: bool,
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<VerifiedClient>,
-}
-
-/// What the authorization server needs of an application whose credentials checked out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifiedClient {
-    pub id: i64,
-    pub owner_id: i64,
-    pub redirect_urls: Vec<String>,
-}
-
-impl Verification {
-    pub fn valid(client: VerifiedClient) -> Self {
-        Verification {
-            valid: true,
-            client: Some(client),
-        }
-    }
-
-    pub fn invalid() -> Self {
-        Verification {
-            valid: false,
-            client: None,
-        }
     }
 }
 
@@ -682,26 +650,5 @@ mod tests {
             assert_eq!(err.code(), ErrorCode::InvalidField);
             assert!(err.message().contains(field), "{}", err.message());
         }
-    }
-
-    #[test]
-    fn a_failed_check_is_only_valid_false() {
-        assert_eq!(
-            serde_json::to_value(Verification::invalid()).unwrap(),
-            json!({"valid": false})
-        );
-        let valid = Verification::valid(VerifiedClient {
-            id: 3,
-            owner_id: 7,
-            redirect_urls: vec!["myapp:/cb".to_owned()],
-        });
-        let wire = serde_json::to_value(&valid).unwrap();
-        assert_eq!(
-            wire,
-            json!({"valid": true, "id": 3, "ownerId": 7, "redirectUrls": ["myapp:/cb"]})
-        );
-        assert_eq!(serde_json::from_value::<Verification>(wire).unwrap(), valid);
-        let invalid = serde_json::from_value::<Verification>(json!({"valid": false})).unwrap();
-        assert_eq!(invalid, Verification::invalid());
     }
 }

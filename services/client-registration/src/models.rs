@@ -203,6 +203,11 @@ pub fn delete_owned(conn: &mut DbConnection, id: i64, owner_id: i64) -> QueryRes
     .map(|n| n > 0)
 }
 
+/// Deletes every application of `owner_id` (a user being deleted); how many went.
+pub fn delete_all_owned(conn: &mut DbConnection, owner_id: i64) -> QueryResult<usize> {
+    diesel::delete(client_apps::table.filter(client_apps::owner_id.eq(owner_id))).execute(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -307,6 +312,10 @@ mod tests {
         assert!(!delete_owned(&mut conn, theirs.id, 7).unwrap());
         assert!(delete_owned(&mut conn, first.id, 7).unwrap());
         assert!(find_owned(&mut conn, first.id, 7).unwrap().is_none());
+        assert!(find_owned(&mut conn, theirs.id, 8).unwrap().is_some());
+
+        assert_eq!(delete_all_owned(&mut conn, 7).unwrap(), 1);
+        assert_eq!(delete_all_owned(&mut conn, 7).unwrap(), 0);
         assert!(find_owned(&mut conn, theirs.id, 8).unwrap().is_some());
     }
 }

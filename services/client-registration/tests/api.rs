@@ -10,8 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use api_common::peer::PeerError;
 use api_common::ErrorCode;
 use client_registration::{build, Config};
+use client_registration_client::{ClientRegistrationClient, Verification, VerifiedClient};
 use internal_auth::{Identity, TokenSigner};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -81,6 +83,10 @@ fn mint(signer: &TokenSigner, user_id: i64) -> String {
 }
 
 impl TestApp {
+    fn peer(&self) -> ClientRegistrationClient {
+        ClientRegistrationClient::new(self.client.clone(), &self.base)
+    }
+
     /// Calls the service, with `token` as the bearer if given.
     async fn call(
         &self,
@@ -225,6 +231,72 @@ async fn wrong_secrets_and_unknown_ids_are_only_invalid() {
         app.verify(&other_client_id, &other_secret).await["valid"],
         true
     );
+}
+
+#[tokio::test]
+async fn the_typed_client_checks_credentials() {
+    let app = spawn_app().await;
+    let (id, client_id, secret) = app.register("App").await;
+    let peer = app.peer();
+
+    let verified = peer.verify(&app.token, &client_id, &secret).await.unwrap();
+    let wrong = peer.verify(&app.token, &client_id, "wrong").await.unwrap();
+
+    assert_eq!(
+        verified,
+        Verification::valid(VerifiedClient {
+            id,
+            owner_id: 1,
+            redirect_urls: vec!["https://app.example.com/cb".into(), "myapp:/cb".into()],
+        })
+    );
+    assert_eq!(wrong, Verification::invalid());
+    let refused = peer
+        .verify("not-a-token", &client_id, &secret)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, PeerError::Api(e) if e.code() == ErrorCode::Unauthenticated),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn purging_an_owner_takes_the_system_token_and_only_their_applications() {
+    let app = spawn_app().await;
+    let (_, client_id, secret) = app.register("App").await;
+    app.register("Other").await;
+    let other_user = mint(&app.signer, 2);
+    let body = json!({"name": "Theirs", "redirectUrls": ["https://theirs.example.com/cb"]});
+    let (status, theirs) = app
+        .call(Method::POST, APPS, Some(&other_user), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{theirs}");
+    let peer = app.peer();
+    let path = "/internal/owners/1";
+
+    let (status, answer) = app.as_owner(Method::DELETE, path, None).await;
+    let (code, _) = envelope(status, &answer, StatusCode::FORBIDDEN);
+    assert_eq!(code, ErrorCode::Forbidden.as_str());
+    let refused = peer.purge_owner(&other_user, 1).await.unwrap_err();
+    assert!(
+        matches!(&refused, PeerError::Api(e) if e.code() == ErrorCode::Forbidden),
+        "{refused}"
+    );
+    assert_eq!(app.verify(&client_id, &secret).await["valid"], true);
+
+    let system = app.signer.mint_system().unwrap().0;
+    assert_eq!(peer.purge_owner(&system, 1).await.unwrap(), 2);
+    assert_eq!(peer.purge_owner(&system, 1).await.unwrap(), 0);
+
+    assert_eq!(app.verify(&client_id, &secret).await, invalid());
+    let (_, mine) = app.as_owner(Method::GET, APPS, None).await;
+    assert_eq!(mine, json!({"applications": []}));
+    let (_, kept) = app.call(Method::GET, APPS, Some(&other_user), None).await;
+    assert_eq!(kept["applications"][0]["id"], theirs["id"]);
+    let (status, answer) = app.call(Method::GET, path, Some(&system), None).await;
+    let (code, _) = envelope(status, &answer, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(code, ErrorCode::MethodNotAllowed.as_str());
 }
 
 fn uuid_like() -> String {

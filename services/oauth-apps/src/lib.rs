@@ -2,6 +2,8 @@
 //! external data stores (client id and secret, authorize and token URLs, scopes). Each belongs
 //! to a tenant. Reached only through the gateway, or by peers with a caller's internal token.
 //! Client secrets are stored sealed with the service's key ring (see the `secrets` crate).
+//! Before deleting an application, or moving it to another tenant, it asks oauth-profiles
+//! (`oauth-profiles-client`) which profiles use it.
 
 pub mod domain;
 pub mod models;
@@ -9,13 +11,15 @@ mod routes;
 pub mod schema;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use actix_web::web;
 use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
+use oauth_profiles_client::OauthProfilesClient;
 use secrets::{load_key_ring, KeyRing, ResealReport};
-use service_kit::{load_verifier, serve, Application, ServeOptions, StartError};
+use service_kit::{load_verifier, peer_client, serve, Application, ServeOptions, StartError};
 
 pub use routes::configure;
 
@@ -38,6 +42,13 @@ pub struct Config {
     /// The gateway's Ed25519 public key (PEM), which verifies internal tokens.
     #[envconfig(from = "TOKEN_PUBLIC_KEY_FILE", default = "data/keys/token-public.pem")]
     pub token_public_key_file: PathBuf,
+    /// The oauth-profiles service's base URL, asked whether profiles use an application before
+    /// it is deleted or moved.
+    #[envconfig(from = "OAUTH_PROFILES_URL", default = "http://127.0.0.1:8082")]
+    pub oauth_profiles_url: String,
+    /// How long a call to oauth-profiles may take before the request is answered with 504.
+    #[envconfig(from = "OAUTH_APPS_PEER_TIMEOUT_MS", default = "10000")]
+    pub peer_timeout_ms: u64,
     /// Database connections kept open at most.
     #[envconfig(from = "OAUTH_APPS_DB_POOL_SIZE", default = "8")]
     pub pool_size: u32,
@@ -95,16 +106,20 @@ impl Config {
 /// Connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
     let url = config.database_url()?;
+    let profiles_url =
+        service_kit::parse_base_url("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?;
     let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
     let ring = web::Data::new(config.key_ring()?);
     let pool = config.pool(&url, config.pool_size)?;
+    let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;
+    let profiles = web::Data::new(OauthProfilesClient::new(http, profiles_url));
     let options = ServeOptions {
         addr: config.addr.clone(),
         workers: config.workers,
         body_limit: config.max_body_bytes,
     };
     serve("oauth-apps", &options, pool, verifier, move |cfg| {
-        cfg.app_data(ring.clone());
+        cfg.app_data(ring.clone()).app_data(profiles.clone());
         configure(cfg);
     })
 }

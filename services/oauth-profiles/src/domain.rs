@@ -4,7 +4,7 @@ use api_common::fields::{
     object_name, optional_text, required_id, required_nonblank, DESCRIPTION_MAX, NAME_MAX,
 };
 use api_common::{ApiError, ErrorCode};
-use internal_auth::{permissions, Caller, Identity};
+use internal_auth::{permissions, Caller, Identity, SYSTEM_TENANT_ID};
 use oauth_apps_client::OauthAppsClient;
 use serde::Deserialize;
 use serde_json::Value;
@@ -66,10 +66,12 @@ impl Action {
     }
 }
 
-/// 403 unless `caller` may perform `action` on their own profiles.
-pub fn authorize(caller: &Identity, action: Action) -> Result<(), ApiError> {
+/// 403 unless the user who really called (the actor, an administrator when acting on behalf of
+/// the subject with `?user=`) may perform `action` on profiles.
+pub fn authorize(caller: &Caller, action: Action) -> Result<(), ApiError> {
     let (permission, label) = action.permission();
-    if caller.is_admin() || caller.has_all(&[permissions::MGMT_API, permission]) {
+    let actor = caller.actor();
+    if actor.is_admin() || actor.has_all(&[permissions::MGMT_API, permission]) {
         return Ok(());
     }
     Err(ApiError::forbidden(format!(
@@ -77,16 +79,25 @@ pub fn authorize(caller: &Identity, action: Action) -> Result<(), ApiError> {
     )))
 }
 
-/// Checks with oauth-apps that `app_id` exists and is usable by the caller: 400
-/// `Invalid OAuthAppId: N` when not, 503/504 when oauth-apps cannot answer.
+/// Whether the profile owner `owner` may use an application of `app_tenant_id`: one of their own
+/// tenant or of the system tenant. (What oauth-apps lets a caller read is wider: an
+/// administrator reads every tenant's applications, a user those of the tenants they
+/// administer; neither makes such an application usable by the owner.)
+pub fn usable_by(owner: &Identity, app_tenant_id: i64) -> bool {
+    app_tenant_id == owner.tenant_id || app_tenant_id == SYSTEM_TENANT_ID
+}
+
+/// Checks with oauth-apps, with the caller's own token, that `app_id` exists and is usable by
+/// the profile's owner (the subject): 400 `Invalid OAuthAppId: N` when not, 503/504 when
+/// oauth-apps cannot answer.
 pub async fn check_oauth_app(
     apps: &OauthAppsClient,
     caller: &Caller,
     app_id: i64,
 ) -> Result<(), ApiError> {
     match apps.get(caller.token(), app_id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::new(
+        Some(app) if usable_by(caller, app.tenant_id) => Ok(()),
+        _ => Err(ApiError::new(
             ErrorCode::InvalidOauthAppId,
             format!("Invalid OAuthAppId: {app_id}"),
         )),

@@ -1,14 +1,17 @@
 //! oauth-profiles: one user's OAuth tokens (access and refresh) for one OAuth application.
 //! A profile belongs to the user who created it and is visible to nobody else. Its
 //! `oauthAppId` is checked with oauth-apps, over internal HTTP with the caller's own token, on
-//! create and on update. Tokens are stored sealed with the service's key ring (see the
-//! `secrets` crate) and opened only to answer their owner.
+//! create and on update, and must belong to the owner's tenant or the system tenant. Tokens are
+//! stored sealed with the service's key ring (see the `secrets` crate) and opened only to answer
+//! their owner. Internally it tells oauth-apps how many profiles use an application, and purges
+//! a deleted user's profiles for the gateway (`oauth-profiles-client`).
 
 pub mod domain;
 pub mod models;
 mod routes;
 pub mod schema;
 
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,7 +21,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
 use oauth_apps_client::OauthAppsClient;
 use secrets::{load_key_ring, KeyRing, ResealReport};
-use service_kit::{load_verifier, peer_client, serve, Application, ServeOptions, StartError};
+use service_kit::{load_verifier, peer_client, serve_on, Application, ServeOptions, StartError};
 
 pub const MIGRATIONS: Migrations = Migrations {
     postgres: POSTGRES_MIGRATIONS,
@@ -104,6 +107,12 @@ impl Config {
 
 /// Connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
+    build_on(config, service_kit::bind(&config.addr)?)
+}
+
+/// [`build`] on a listener bound beforehand, so that oauth-apps can be given this service's
+/// address before it starts (each calls the other).
+pub fn build_on(config: &Config, listener: TcpListener) -> Result<Application, StartError> {
     let url = config.database_url()?;
     let apps_url = service_kit::parse_base_url("OAUTH_APPS_URL", &config.oauth_apps_url)?;
     let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
@@ -116,10 +125,17 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         workers: config.workers,
         body_limit: config.max_body_bytes,
     };
-    serve("oauth-profiles", &options, pool, verifier, move |cfg| {
-        cfg.app_data(apps.clone()).app_data(ring.clone());
-        configure(cfg);
-    })
+    serve_on(
+        "oauth-profiles",
+        listener,
+        &options,
+        pool,
+        verifier,
+        move |cfg| {
+            cfg.app_data(apps.clone()).app_data(ring.clone());
+            configure(cfg);
+        },
+    )
 }
 
 /// Re-seals every access and refresh token with the active key, `batch` rows at a time. Safe

@@ -267,3 +267,24 @@ pub fn delete(conn: &mut DbConnection, owner: i64, id: i64) -> QueryResult<bool>
     .execute(conn)
     .map(|n| n > 0)
 }
+
+/// How many profiles, of any owner, use the application `app_id`, and the distinct tenants of
+/// their owners in ascending order.
+pub fn app_usage(conn: &mut DbConnection, app_id: i64) -> QueryResult<(i64, Vec<i64>)> {
+    let profiles = oauth_profiles::table
+        .filter(oauth_profiles::oauth_app_id.eq(app_id))
+        .count()
+        .get_result(conn)?;
+    let tenants = oauth_profiles::table
+        .filter(oauth_profiles::oauth_app_id.eq(app_id))
+        .select(oauth_profiles::owner_tenant_id)
+        .distinct()
+        .order(oauth_profiles::owner_tenant_id)
+        .load(conn)?;
+    Ok((profiles, tenants))
+}
+
+/// Deletes every profile of `owner` (a user being deleted); how many went.
+pub fn delete_all_owned(conn: &mut DbConnection, owner: i64) -> QueryResult<usize> {
+    diesel::delete(oauth_profiles::table.filter(oauth_profiles::owner_id.eq(owner))).execute(conn)
+}

@@ -8,6 +8,7 @@
 )]
 
 mod auth;
+mod authorization;
 mod binary;
 mod client_applications;
 mod database;

@@ -51,8 +51,8 @@ pub async fn create(
         false => product_error(e.into()),
     })?;
     log::info!(
-        "user {} registered client application {}",
-        caller.user_id,
+        "{} registered client application {}",
+        caller.describe(),
         app.id
     );
     Ok(HttpResponse::Created().json(app.into_view(Some(secret))?))

@@ -17,6 +17,6 @@ pub async fn delete(
     if !run_db(&pool, move |conn| models::delete_owned(conn, id, owner_id)).await? {
         return Err(not_found(id));
     }
-    log::info!("user {} deleted client application {id}", caller.user_id);
+    log::info!("{} deleted client application {id}", caller.describe());
     Ok(HttpResponse::NoContent().finish())
 }

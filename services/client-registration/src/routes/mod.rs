@@ -1,10 +1,12 @@
 //! The client-registration routes, one handler per file: the management API under
-//! `/api/mgmt/...`, which the gateway forwards, and the credential check under `/internal/...`,
-//! which it does not, so that only services holding an internal token can test secrets.
+//! `/api/mgmt/...`, which the gateway forwards, and under `/internal/...`, which it does not, the
+//! credential check (so that only services holding an internal token can test secrets) and the
+//! purge of a deleted user's applications (the gateway's system token only).
 
 mod create;
 mod delete;
 mod list;
+mod purge_owner;
 mod read;
 mod reset;
 mod update;
@@ -37,6 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/internal/client-applications/verify")
             .route(web::post().to(verify::verify))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/owners/{id}")
+            .route(web::delete().to(purge_owner::purge_owner))
             .default_service(method_not_allowed_route()),
     );
 }

@@ -27,8 +27,8 @@ pub async fn reset(
     .await?
     .ok_or_else(|| not_found(id))?;
     log::info!(
-        "user {} reset the secret of client application {id}",
-        caller.user_id
+        "{} reset the secret of client application {id}",
+        caller.describe()
     );
     Ok(HttpResponse::Ok().json(app.into_view(Some(secret))?))
 }

@@ -37,6 +37,6 @@ pub async fn update(
         false => e.into(),
     })?
     .ok_or_else(|| not_found(id))?;
-    log::info!("user {} updated client application {id}", caller.user_id);
+    log::info!("{} updated client application {id}", caller.describe());
     Ok(HttpResponse::Ok().json(app.into_view(None)?))
 }

@@ -6,7 +6,9 @@ use db::{run_db, DbPool};
 use internal_auth::Caller;
 use secrets::HashKey;
 
-use crate::domain::{Credentials, CredentialsBody, Verification, VerifiedClient};
+use client_registration_client::{Verification, VerifiedClient};
+
+use crate::domain::{Credentials, CredentialsBody};
 use crate::models;
 
 /// `POST /internal/client-applications/verify` with `{"clientId", "clientSecret"}` -> 200
@@ -41,15 +43,15 @@ pub async fn verify(
         Some(app) if matches => app,
         _ => {
             log::info!(
-                "user {}: credentials of client id {client_id:?} did not verify",
-                caller.user_id
+                "{}: credentials of client id {client_id:?} did not verify",
+                caller.describe()
             );
             return Ok(HttpResponse::Ok().json(Verification::invalid()));
         }
     };
     log::info!(
-        "user {}: credentials of client application {} verified",
-        caller.user_id,
+        "{}: credentials of client application {} verified",
+        caller.describe(),
         verified.id
     );
     let id = verified.id;

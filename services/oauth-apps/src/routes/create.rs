@@ -18,7 +18,8 @@ pub async fn create(
     let tenant_id = input.tenant_id.unwrap_or(caller.tenant_id);
     authorize_manage(&caller, tenant_id)?;
     let name = input.name.clone();
-    let created_by = caller.user_id;
+    // Who really created it, for the record: the actor, not the user acted for.
+    let created_by = caller.actor().user_id;
     let secret = input.client_secret.clone();
     let ring = ring.into_inner();
     let app = run_db(&pool, move |conn| {
@@ -49,8 +50,8 @@ pub async fn create(
         false => e.into(),
     })?;
     log::info!(
-        "user {} created OAuth application {} in tenant {}",
-        caller.user_id,
+        "{} created OAuth application {} in tenant {}",
+        caller.describe(),
         app.id,
         app.tenant_id
     );

@@ -2,20 +2,26 @@ use actix_web::{web, HttpResponse};
 use api_common::http::IdPath;
 use api_common::ApiError;
 use db::{run_db, DbPool};
-use internal_auth::Caller;
+use internal_auth::{Caller, SYSTEM_TENANT_ID};
+use oauth_profiles_client::OauthProfilesClient;
 use secrets::KeyRing;
 
 use crate::domain::{
-    authorize_manage, can_read, name_taken, not_found, OauthAppBody, OauthAppInput,
+    authorize_manage, can_read, ensure_movable, name_taken, not_found, OauthAppBody, OauthAppInput,
 };
 use crate::models::{self, OauthAppChangeset};
 
 /// `PUT /api/mgmt/oauthapps/{id}`: a full replacement under the rules of create -> 200 with the
 /// application, its secret echoed once.
+///
+/// A move to another tenant is 409 while profiles of users outside that tenant use the
+/// application (oauth-profiles is asked first; when it cannot answer, nothing changes). A move
+/// to the system tenant is always allowed: every tenant may use its applications.
 pub async fn update(
     caller: Caller,
     pool: web::Data<DbPool>,
     ring: web::Data<KeyRing>,
+    profiles: web::Data<OauthProfilesClient>,
     IdPath(id): IdPath,
     body: web::Json<OauthAppBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -27,6 +33,10 @@ pub async fn update(
     authorize_manage(&caller, current.tenant_id)?;
     let tenant_id = input.tenant_id.unwrap_or(current.tenant_id);
     authorize_manage(&caller, tenant_id)?;
+    if tenant_id != current.tenant_id && tenant_id != SYSTEM_TENANT_ID {
+        let usage = profiles.app_usage(caller.token(), id).await?;
+        ensure_movable(id, tenant_id, &usage)?;
+    }
     let name = input.name.clone();
     let secret = input.client_secret.clone();
     let sealed_secret = ring.seal(&input.client_secret, models::secret_place(id));
@@ -54,6 +64,6 @@ pub async fn update(
         false => e.into(),
     })?
     .ok_or_else(|| not_found(id))?;
-    log::info!("user {} updated OAuth application {id}", caller.user_id);
+    log::info!("{} updated OAuth application {id}", caller.describe());
     Ok(HttpResponse::Ok().json(app.into_view(Some(secret))))
 }

@@ -51,6 +51,6 @@ pub async fn create(
         true => name_taken(&name),
         false => e.into(),
     })?;
-    log::info!("user {owner_id} created OAuth profile {}", profile.id);
+    log::info!("{} created OAuth profile {}", caller.describe(), profile.id);
     Ok(HttpResponse::Created().json(profile.into_view(access_token, refresh_token)))
 }

@@ -18,6 +18,6 @@ pub async fn delete(
     if !run_db(&pool, move |conn| models::delete(conn, owner, id)).await? {
         return Err(not_found(id));
     }
-    log::info!("user {owner} deleted OAuth profile {id}");
+    log::info!("{} deleted OAuth profile {id}", caller.describe());
     Ok(HttpResponse::NoContent().finish())
 }

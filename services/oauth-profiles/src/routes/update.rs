@@ -59,6 +59,6 @@ pub async fn update(
     if !updated {
         return Err(not_found(id));
     }
-    log::info!("user {owner} updated OAuth profile {id}");
+    log::info!("{} updated OAuth profile {id}", caller.describe());
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,167 @@
+//! Calls from one component to another: why one failed, and what the original caller sees then.
+//!
+//! Every typed peer client (`oauth-apps-client`, `oauth-profiles-client`,
+//! `client-registration-client`) answers with [`PeerError`], and `?` turns it into the
+//! [`ApiError`] of the component that made the call through the one mapping here: a peer that
+//! cannot be reached is 503, one too slow 504, a peer's own 503 or 504 keeps its meaning, and
+//! anything else is the calling component's internal error (500, cause logged). A peer's 4xx is
+//! never passed on as is: a client that expects one (say, 404 for "not visible") handles it
+//! before it becomes a [`PeerError`].
+
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::status_from_u16;
+use crate::{ApiError, ErrorCode, ErrorEnvelope};
+
+/// Why a call to a peer service failed. `service` names the peer ("oauth-apps") in logs and
+/// messages.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// No connection could be made, or it broke before an answer came.
+    #[error("{service} cannot be reached: {cause}")]
+    Unavailable {
+        service: &'static str,
+        cause: reqwest::Error,
+    },
+    /// The peer did not answer within the client's timeout.
+    #[error("{service} did not answer in time: {cause}")]
+    Timeout {
+        service: &'static str,
+        cause: reqwest::Error,
+    },
+    /// The peer answered with an error envelope; its status and code are kept.
+    #[error("the peer answered {0}")]
+    Api(ApiError),
+    /// The peer answered something that is not the expected shape.
+    #[error("{service} answered {status} with a body that is not the expected shape: {cause}")]
+    Decode {
+        service: &'static str,
+        status: StatusCode,
+        cause: String,
+    },
+}
+
+impl PeerError {
+    /// Classifies a transport or body error of a call to `service`.
+    pub fn transport(service: &'static str, cause: reqwest::Error) -> Self {
+        if cause.is_timeout() {
+            PeerError::Timeout { service, cause }
+        } else if cause.is_decode() || cause.is_body() {
+            PeerError::Decode {
+                service,
+                status: cause.status().unwrap_or(StatusCode::OK),
+                cause: cause.to_string(),
+            }
+        } else {
+            PeerError::Unavailable { service, cause }
+        }
+    }
+}
+
+/// The central mapping from a failed peer call to what our own caller sees.
+impl From<PeerError> for ApiError {
+    fn from(err: PeerError) -> Self {
+        match err {
+            PeerError::Unavailable { service, cause } => {
+                ApiError::unavailable(&format!("{service} service"), cause)
+            }
+            PeerError::Timeout { service, cause } => {
+                ApiError::timeout(&format!("{service} service"), cause)
+            }
+            PeerError::Api(api)
+                if matches!(
+                    api.code(),
+                    ErrorCode::ServiceUnavailable | ErrorCode::UpstreamTimeout
+                ) =>
+            {
+                log::warn!("a peer answered {api}");
+                api
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Decodes a non-2xx answer of `service` into [`PeerError::Api`] from its envelope, or
+/// [`PeerError::Decode`] when the body is not one.
+pub async fn error_from_response(service: &'static str, response: reqwest::Response) -> PeerError {
+    let status = response.status();
+    let bytes = match response.bytes().await {
+        Ok(bytes) => bytes,
+        Err(err) => return PeerError::transport(service, err),
+    };
+    match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
+        Ok(envelope) => PeerError::Api(ApiError::from_envelope(
+            status_from_u16(status.as_u16()),
+            envelope,
+        )),
+        Err(err) => PeerError::Decode {
+            service,
+            status,
+            cause: err.to_string(),
+        },
+    }
+}
+
+/// The JSON body of a 2xx answer of `service`; any other answer decoded by
+/// [`error_from_response`].
+pub async fn json_body<T: DeserializeOwned>(
+    service: &'static str,
+    response: reqwest::Response,
+) -> Result<T, PeerError> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(error_from_response(service, response).await);
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|err| PeerError::transport(service, err))?;
+    serde_json::from_slice(&bytes).map_err(|err| PeerError::Decode {
+        service,
+        status,
+        cause: err.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+
+    use super::*;
+
+    fn api(code: ErrorCode) -> PeerError {
+        PeerError::Api(ApiError::new(code, "from the peer"))
+    }
+
+    #[test]
+    fn a_peers_own_503_and_504_keep_their_meaning() {
+        for code in [ErrorCode::ServiceUnavailable, ErrorCode::UpstreamTimeout] {
+            let mapped = ApiError::from(api(code));
+            assert_eq!(mapped.code(), code);
+            assert_eq!(mapped.status_code(), code.status());
+        }
+    }
+
+    #[test]
+    fn any_other_peer_error_is_our_internal_error() {
+        for code in [
+            ErrorCode::Forbidden,
+            ErrorCode::Unauthenticated,
+            ErrorCode::InvalidField,
+            ErrorCode::RouteNotFound,
+            ErrorCode::Internal,
+        ] {
+            let mapped = ApiError::from(api(code));
+            assert_eq!(mapped.code(), ErrorCode::Internal, "{code:?}");
+            assert!(!mapped.message().contains("from the peer"));
+        }
+        let decode = PeerError::Decode {
+            service: "oauth-apps",
+            status: StatusCode::OK,
+            cause: "expected a map".to_owned(),
+        };
+        assert_eq!(ApiError::from(decode).code(), ErrorCode::Internal);
+    }
+}

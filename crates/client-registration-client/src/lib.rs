@@ -1,0 +1,175 @@
+//! The client-registration service as its peers see it: the wire types of its internal endpoints
+//! and [`ClientRegistrationClient`].
+//!
+//! The authorization server checks a client's credentials through it
+//! (`POST /internal/client-applications/verify`); the gateway purges a deleted user's client
+//! applications (`DELETE /internal/owners/{id}`). The service serializes its answers with these
+//! same types, so the two cannot drift apart.
+
+use std::fmt;
+
+use api_common::peer::json_body;
+pub use api_common::peer::PeerError;
+use serde::{Deserialize, Serialize};
+
+/// How client-registration is named in logs and messages.
+const SERVICE: &str = "client-registration";
+
+/// The body of `POST /internal/client-applications/verify`. Its `Debug` hides the secret.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyRequest<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
+impl fmt::Debug for VerifyRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyRequest")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .finish()
+    }
+}
+
+/// The answer to a credential check. A failed check says only that it failed, not whether the
+/// client id or the secret was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    pub valid: bool,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<VerifiedClient>,
+}
+
+/// What the authorization server needs of an application whose credentials checked out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedClient {
+    pub id: i64,
+    pub owner_id: i64,
+    pub redirect_urls: Vec<String>,
+}
+
+impl Verification {
+    pub fn valid(client: VerifiedClient) -> Self {
+        Verification {
+            valid: true,
+            client: Some(client),
+        }
+    }
+
+    pub fn invalid() -> Self {
+        Verification {
+            valid: false,
+            client: None,
+        }
+    }
+}
+
+/// `DELETE /internal/owners/{id}`: how many rows went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    pub deleted: u64,
+}
+
+/// A typed client for client-registration's internal endpoints; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ClientRegistrationClient {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl ClientRegistrationClient {
+    /// `http` should be the process's shared client (it carries the timeouts); `base_url` is
+    /// the service's root, e.g. `http://127.0.0.1:8083`.
+    pub fn new(http: reqwest::Client, base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        ClientRegistrationClient { http, base_url }
+    }
+
+    /// Whether `client_secret` is the current secret of the application with `client_id`.
+    /// Any user token may ask.
+    pub async fn verify(
+        &self,
+        token: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<Verification, PeerError> {
+        let response = self
+            .http
+            .post(format!(
+                "{}/internal/client-applications/verify",
+                self.base_url
+            ))
+            .bearer_auth(token)
+            .json(&VerifyRequest {
+                client_id,
+                client_secret,
+            })
+            .send()
+            .await
+            .map_err(|err| PeerError::transport(SERVICE, err))?;
+        json_body(SERVICE, response).await
+    }
+
+    /// Deletes every client application of the user `user_id` and says how many there were (0
+    /// when none, so a retry is harmless). Needs the gateway's system token.
+    pub async fn purge_owner(&self, system_token: &str, user_id: i64) -> Result<u64, PeerError> {
+        let response = self
+            .http
+            .delete(format!("{}/internal/owners/{user_id}", self.base_url))
+            .bearer_auth(system_token)
+            .send()
+            .await
+            .map_err(|err| PeerError::transport(SERVICE, err))?;
+        json_body::<Purged>(SERVICE, response)
+            .await
+            .map(|purged| purged.deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_failed_check_is_only_valid_false() {
+        assert_eq!(
+            serde_json::to_value(Verification::invalid()).unwrap(),
+            json!({"valid": false})
+        );
+        let valid = Verification::valid(VerifiedClient {
+            id: 3,
+            owner_id: 7,
+            redirect_urls: vec!["myapp:/cb".to_owned()],
+        });
+        let wire = serde_json::to_value(&valid).unwrap();
+        assert_eq!(
+            wire,
+            json!({"valid": true, "id": 3, "ownerId": 7, "redirectUrls": ["myapp:/cb"]})
+        );
+        assert_eq!(serde_json::from_value::<Verification>(wire).unwrap(), valid);
+        let invalid = serde_json::from_value::<Verification>(json!({"valid": false})).unwrap();
+        assert_eq!(invalid, Verification::invalid());
+    }
+
+    #[test]
+    fn the_request_is_camel_case_and_its_debug_hides_the_secret() {
+        let request = VerifyRequest {
+            client_id: "id-1",
+            client_secret: "s3cret",
+        };
+        assert_eq!(
+            serde_json::to_value(request).unwrap(),
+            json!({"clientId": "id-1", "clientSecret": "s3cret"})
+        );
+        assert!(!format!("{request:?}").contains("s3cret"));
+        assert_eq!(
+            serde_json::to_value(Purged { deleted: 2 }).unwrap(),
+            json!({"deleted": 2})
+        );
+    }
+}

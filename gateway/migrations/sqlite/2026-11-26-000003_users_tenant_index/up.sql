@@ -1,0 +1,1 @@
+CREATE INDEX users_tenant_id ON users (tenant_id);

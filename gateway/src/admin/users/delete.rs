@@ -1,0 +1,109 @@
+use actix_web::{web, HttpResponse};
+use api_common::http::IdPath;
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use diesel::Connection;
+
+use crate::admin::domain::{authorize_change, can_see_user, last_admin, user_not_found};
+use crate::admin::OwnerPurge;
+use crate::auth::{Authenticated, Authenticator};
+use crate::models::{self, users};
+
+/// `DELETE /api/admin/users/{id}` -> 204, with everything the user owned in the services.
+///
+/// No rows of the user may be left behind in oauth-profiles or client-registration, and a
+/// request of the user still in flight could write one while they are being deleted. So:
+///
+/// 1. the user is marked inactive: from their next request on they get 401 (the gateway reads
+///    the row on every request, on every replica);
+/// 2. both services purge the user's rows (`DELETE /internal/owners/{id}` with a system token);
+/// 3. the user's row is deleted;
+/// 4. both services purge once more, which catches a write that was in flight during step 2.
+///
+/// A service that cannot be reached (503) or does not answer in time (504) at step 2 stops
+/// the deletion there: the user stays inactive but not deleted, and the same DELETE can simply
+/// be retried (purging is idempotent). Once the row is gone (step 3) the answer is 204 even if
+/// the second purge fails; that failure is logged with the user's id.
+///
+/// 409 for the caller themself and for the last active administrator.
+pub async fn delete(
+    auth: Authenticated,
+    pool: web::Data<DbPool>,
+    authenticator: web::Data<Authenticator>,
+    purge: web::Data<OwnerPurge>,
+    IdPath(id): IdPath,
+) -> Result<HttpResponse, ApiError> {
+    if id == auth.caller.user_id {
+        return Err(ApiError::conflict("You cannot delete yourself"));
+    }
+    let current = run_db(&pool, move |conn| users::find(conn, id))
+        .await?
+        .map(|user| user.identity())
+        .filter(|user| can_see_user(&auth.caller, user))
+        .ok_or_else(|| user_not_found(id))?;
+    authorize_change(&auth.caller, &current)?;
+
+    // 1. Inactive from now on.
+    let caller = auth.caller.clone();
+    run_db(&pool, move |conn| {
+        conn.transaction(|conn| {
+            models::lock_identity_changes(conn)?;
+            let Some(current) = users::find(conn, id)? else {
+                return Ok(Err(user_not_found(id)));
+            };
+            if let Err(refused) = authorize_change(&caller, &current.identity()) {
+                return Ok(Err(refused));
+            }
+            if current.is_active_admin() && !users::another_active_admin(conn, id)? {
+                return Ok(Err(last_admin()));
+            }
+            users::deactivate(conn, id, chrono::Utc::now().naive_utc())?;
+            Ok(Ok(()))
+        })
+    })
+    .await??;
+
+    // 2. Purge; on failure the user stays inactive and the DELETE can be retried.
+    let purged = purge_owner(&authenticator, &purge, id)
+        .await
+        .inspect_err(|_| {
+            log::warn!("user {id} is inactive but not deleted: purging their data failed");
+        })?;
+
+    // 3. The row.
+    run_db(&pool, move |conn| users::delete(conn, id)).await?;
+
+    // 4. Whatever a request in flight wrote meanwhile.
+    let late = match purge_owner(&authenticator, &purge, id).await {
+        Ok(rows) => rows,
+        Err(err) => {
+            log::error!(
+                "user {id} was deleted, but the second purge of their data failed ({err}); \
+                 rows they wrote during the deletion may remain"
+            );
+            0
+        }
+    };
+    log::info!(
+        "{} deleted user {id} ({:?}) and {} row(s) they owned",
+        auth.describe(),
+        current.user_name,
+        purged + late
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Asks both services to delete every row `user_id` owns; how many went.
+async fn purge_owner(
+    authenticator: &Authenticator,
+    purge: &OwnerPurge,
+    user_id: i64,
+) -> Result<u64, ApiError> {
+    let token = authenticator.system_token()?;
+    let profiles = purge.oauth_profiles.purge_owner(&token, user_id).await?;
+    let registrations = purge
+        .client_registration
+        .purge_owner(&token, user_id)
+        .await?;
+    Ok(profiles + registrations)
+}

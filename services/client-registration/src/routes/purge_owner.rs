@@ -1,0 +1,24 @@
+use actix_web::{web, HttpResponse};
+use api_common::http::IdPath;
+use api_common::ApiError;
+use client_registration_client::Purged;
+use db::{run_db, DbPool};
+use internal_auth::AnyCaller;
+
+use crate::models;
+
+/// `DELETE /internal/owners/{id}` -> 200 `{"deleted": N}`: every client application of user
+/// `id` goes, and its credentials stop working. For the gateway when it deletes a user, with
+/// its system token only (403 otherwise); 0 when there is nothing (left) to delete.
+pub async fn purge_owner(
+    AnyCaller(caller): AnyCaller,
+    pool: web::Data<DbPool>,
+    IdPath(owner_id): IdPath,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_system()?;
+    let deleted = run_db(&pool, move |conn| models::delete_all_owned(conn, owner_id)).await?;
+    log::info!("purged {deleted} client application(s) of deleted user {owner_id}");
+    Ok(HttpResponse::Ok().json(Purged {
+        deleted: deleted as u64,
+    }))
+}

@@ -1,0 +1,26 @@
+use actix_web::{web, HttpResponse};
+use api_common::http::IdPath;
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use internal_auth::Caller;
+use oauth_profiles_client::AppUsage;
+
+use crate::models;
+
+/// `GET /internal/oauth-apps/{id}/usage` -> 200 `{"profiles": N, "tenants": [...]}`: how many
+/// profiles, of every owner, use OAuth application `id`, and their owners' tenants.
+///
+/// For oauth-apps, which refuses to delete an application in use or to move it away from the
+/// tenants of its users. Any user token may ask: the answer names no profile and no owner, and
+/// the gateway does not forward `/internal`.
+pub async fn usage(
+    _caller: Caller,
+    pool: web::Data<DbPool>,
+    IdPath(app_id): IdPath,
+) -> Result<HttpResponse, ApiError> {
+    let (profiles, tenants) = run_db(&pool, move |conn| models::app_usage(conn, app_id)).await?;
+    Ok(HttpResponse::Ok().json(AppUsage {
+        profiles: u64::try_from(profiles).unwrap_or_default(),
+        tenants,
+    }))
+}
