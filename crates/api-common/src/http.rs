@@ -170,3 +170,72 @@ fn error_for_status(req: &HttpRequest, status: StatusCode) -> ApiError {
 pub fn mark_enveloped(response: &mut HttpResponse) {
     response.extensions_mut().insert(Enveloped);
 }
+
+/// Items a list answers with when no `limit` is given.
+pub const DEFAULT_PAGE_SIZE: i64 = 100;
+/// The largest `limit` accepted.
+pub const MAX_PAGE_SIZE: i64 = 1000;
+
+/// One page of a list: at most `limit` items with ids greater than `after`, in id order. Keyset
+/// paging, so a page costs the same however many rows come before it; the next page is asked
+/// with `after` = the last id received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub after: i64,
+}
+
+impl Page {
+    /// From the `limit` and `after` query parameters, 400 naming the parameter when out of range.
+    pub fn parse(limit: Option<i64>, after: Option<i64>) -> Result<Self, ApiError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!(
+                    "Invalid query parameter 'limit': expected 1 to {MAX_PAGE_SIZE}, found {limit}"
+                ),
+            ));
+        }
+        let after = after.unwrap_or(0);
+        if after < 0 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("Invalid query parameter 'after': expected an id, found {after}"),
+            ));
+        }
+        Ok(Page { limit, after })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_default_and_refuse_out_of_range_values() {
+        assert_eq!(
+            Page::parse(None, None).unwrap(),
+            Page {
+                limit: 100,
+                after: 0
+            }
+        );
+        assert_eq!(
+            Page::parse(Some(1000), Some(7)).unwrap(),
+            Page {
+                limit: 1000,
+                after: 7
+            }
+        );
+        for (limit, after) in [
+            (Some(0), None),
+            (Some(1001), None),
+            (Some(-5), None),
+            (None, Some(-1)),
+        ] {
+            let err = Page::parse(limit, after).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidQuery);
+        }
+    }
+}

@@ -8,10 +8,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use api_common::ApiError;
 use diesel::connection::SimpleConnection;
+use diesel::migration::{Migration, MigrationSource};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
@@ -202,11 +203,14 @@ pub fn connect(
     let manager = ConnectionManager { url: url.clone() };
     // Establish one connection ourselves first: r2d2 would retry until its timeout and lose the
     // cause.
-    let mut conn = manager.connect().map_err(|e| DbSetupError::Connect {
-        variable: variable.to_owned(),
-        url: url.redacted(),
-        cause: e.to_string(),
-    })?;
+    let mut conn =
+        retry_while_busy(|| manager.connect().map_err(|e| e.to_string())).map_err(|cause| {
+            DbSetupError::Connect {
+                variable: variable.to_owned(),
+                url: url.redacted(),
+                cause,
+            }
+        })?;
     run_migrations(&mut conn, migrations).map_err(|cause| DbSetupError::Migrate {
         variable: variable.to_owned(),
         url: url.redacted(),
@@ -229,8 +233,7 @@ pub fn connect(
 /// Runs every pending migration of the connection's backend.
 ///
 /// Replicas starting together must not migrate at once: on PostgreSQL the run holds a
-/// session advisory lock (scoped to the database), on SQLite the migration transaction's write
-/// lock and `busy_timeout` serialize them.
+/// session advisory lock (scoped to the database), on SQLite an IMMEDIATE transaction.
 pub fn run_migrations(conn: &mut DbConnection, migrations: Migrations) -> Result<(), String> {
     match conn {
         DbConnection::Postgresql(c) => {
@@ -245,11 +248,48 @@ pub fn run_migrations(conn: &mut DbConnection, migrations: Migrations) -> Result
                 .map_err(|e| format!("cannot release the migration lock: {e}"));
             result.and(unlocked)
         }
-        DbConnection::Sqlite(c) => c
-            .run_pending_migrations(migrations.sqlite)
-            .map(drop)
-            .map_err(|e| e.to_string()),
+        // One IMMEDIATE transaction around the whole run: the write lock is taken (waiting out
+        // busy_timeout) before the pending migrations are even listed, so replicas cannot both
+        // find one pending; the harness's own transactions become savepoints inside it.
+        DbConnection::Sqlite(c) => retry_while_busy(|| {
+            c.immediate_transaction(|c| {
+                c.run_pending_migrations(Borrowed(&migrations.sqlite))
+                    .map(drop)
+            })
+            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| e.to_string())
+        }),
     }
+}
+
+/// Lends embedded migrations, so that a run can be tried again.
+struct Borrowed<'a>(&'a EmbeddedMigrations);
+
+impl<DB: diesel::backend::Backend> MigrationSource<DB> for Borrowed<'_> {
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<DB>>>> {
+        <EmbeddedMigrations as MigrationSource<DB>>::migrations(self.0)
+    }
+}
+
+/// Retries `op` while SQLite reports the database busy, for up to ten seconds. Processes that
+/// start together on one SQLite file (replicas, or a service and its `reseal` command) meet
+/// locks that SQLite refuses at once instead of waiting out `busy_timeout`: switching the file
+/// to WAL, and a migration's read lock turning into a write lock.
+fn retry_while_busy<T>(mut op: impl FnMut() -> Result<T, String>) -> Result<T, String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match op() {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
 }
 
 /// The advisory lock key that serializes migrations (any constant; "hdpm" in ASCII).

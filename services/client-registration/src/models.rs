@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use api_common::http::Page;
 use api_common::ApiError;
 use chrono::NaiveDateTime;
 use db::DbConnection;
@@ -135,10 +136,16 @@ pub fn find_by_client_id(
 }
 
 /// `owner_id`'s applications, oldest first.
-pub fn list_owned(conn: &mut DbConnection, owner_id: i64) -> QueryResult<Vec<ClientApp>> {
+pub fn list_owned(
+    conn: &mut DbConnection,
+    owner_id: i64,
+    page: Page,
+) -> QueryResult<Vec<ClientApp>> {
     client_apps::table
         .filter(client_apps::owner_id.eq(owner_id))
+        .filter(client_apps::id.gt(page.after))
         .order(client_apps::id)
+        .limit(page.limit)
         .select(ClientApp::as_select())
         .load(conn)
 }
@@ -266,7 +273,7 @@ mod tests {
         let same_client_id = insert(&mut conn, &new_app(9, "X", "id-1")).unwrap_err();
         assert!(db::DbError::from(same_client_id).is_unique_violation());
 
-        let ids: Vec<i64> = list_owned(&mut conn, 7)
+        let ids: Vec<i64> = list_owned(&mut conn, 7, Page::parse(None, None).unwrap())
             .unwrap()
             .into_iter()
             .map(|app| app.id)

@@ -1,5 +1,6 @@
 //! Rows of `oauth_apps` and the queries on them.
 
+use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
@@ -132,19 +133,27 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OauthApp>> {
         .optional()
 }
 
-/// The applications of `tenants`, oldest first.
-pub fn list_in_tenants(conn: &mut DbConnection, tenants: &[i64]) -> QueryResult<Vec<OauthApp>> {
+/// A page of the applications of `tenants`, oldest first.
+pub fn list_in_tenants(
+    conn: &mut DbConnection,
+    tenants: &[i64],
+    page: Page,
+) -> QueryResult<Vec<OauthApp>> {
     oauth_apps::table
         .filter(oauth_apps::tenant_id.eq_any(tenants))
+        .filter(oauth_apps::id.gt(page.after))
         .order(oauth_apps::id)
+        .limit(page.limit)
         .select(OauthApp::as_select())
         .load(conn)
 }
 
-/// Every application, oldest first.
-pub fn list_all(conn: &mut DbConnection) -> QueryResult<Vec<OauthApp>> {
+/// A page of every application, oldest first.
+pub fn list_all(conn: &mut DbConnection, page: Page) -> QueryResult<Vec<OauthApp>> {
     oauth_apps::table
+        .filter(oauth_apps::id.gt(page.after))
         .order(oauth_apps::id)
+        .limit(page.limit)
         .select(OauthApp::as_select())
         .load(conn)
 }

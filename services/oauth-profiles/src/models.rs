@@ -1,6 +1,7 @@
 //! Rows of `oauth_profiles` and the queries on them. Every query is scoped to an owner: a
 //! profile is only ever reached through the user it belongs to.
 
+use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
@@ -166,11 +167,13 @@ pub fn find(conn: &mut DbConnection, owner: i64, id: i64) -> QueryResult<Option<
         .optional()
 }
 
-/// `owner`'s profiles, oldest first.
-pub fn list(conn: &mut DbConnection, owner: i64) -> QueryResult<Vec<OauthProfile>> {
+/// One page of `owner`'s profiles, oldest first.
+pub fn list(conn: &mut DbConnection, owner: i64, page: Page) -> QueryResult<Vec<OauthProfile>> {
     oauth_profiles::table
         .filter(oauth_profiles::owner_id.eq(owner))
+        .filter(oauth_profiles::id.gt(page.after))
         .order(oauth_profiles::id)
+        .limit(page.limit)
         .select(OauthProfile::as_select())
         .load(conn)
 }

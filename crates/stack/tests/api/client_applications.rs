@@ -152,3 +152,48 @@ async fn every_validation_rule_names_its_field() {
     let r = app.admin(Method::POST, PATH, Some(body("Dup"))).await;
     r.envelope(409, codes::CONFLICT);
 }
+
+#[tokio::test]
+async fn lists_are_paged_with_limit_and_after() {
+    let app = spawn_stack().await;
+    for i in 0..105 {
+        let r = app
+            .admin(Method::POST, PATH, Some(body(&format!("App {i}"))))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let names = |r: &crate::helpers::Reply| -> Vec<String> {
+        r.json()["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Without a limit: the documented default of 100.
+    let r = app.admin(Method::GET, PATH, None).await;
+    assert_eq!(names(&r).len(), 100);
+    // Page by page with the last id as the cursor: every item once, in order.
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let r = app
+            .admin(Method::GET, &format!("{PATH}?limit=40&after={after}"), None)
+            .await;
+        let page = r.json()["applications"].as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 40);
+        after = page.last().unwrap()["id"].as_i64().unwrap();
+        seen.extend(page.iter().map(|a| a["name"].as_str().unwrap().to_owned()));
+    }
+    let expected: Vec<String> = (0..105).map(|i| format!("App {i}")).collect();
+    assert_eq!(seen, expected);
+    for bad in ["limit=0", "limit=1001", "limit=-1", "after=-3", "limit=x"] {
+        for path in [PATH, "/api/mgmt/oauthprofiles", "/api/mgmt/oauthapps"] {
+            let r = app.admin(Method::GET, &format!("{path}?{bad}"), None).await;
+            r.envelope(400, "222200003");
+        }
+    }
+}

@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use api_common::http::Page;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
@@ -12,15 +13,18 @@ use crate::models;
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     tenant_id: Option<u32>,
+    limit: Option<i64>,
+    after: Option<i64>,
 }
 
-/// `GET /api/mgmt/oauthapps[?tenantId=N]` -> 200 `{"applications":[...]}`, only what the caller
-/// may read.
+/// `GET /api/mgmt/oauthapps[?tenantId=N&limit=N&after=ID]` -> 200 `{"applications":[...]}`, a
+/// page of what the caller may read.
 pub async fn list(
     caller: Caller,
     pool: web::Data<DbPool>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = Page::parse(query.limit, query.after)?;
     let wanted = query.tenant_id.map(i64::from);
     let tenants = match (readable_tenants(&caller), wanted) {
         (None, None) => None,
@@ -31,8 +35,8 @@ pub async fn list(
         }
     };
     let apps = run_db(&pool, move |conn| match tenants {
-        None => models::list_all(conn),
-        Some(tenants) => models::list_in_tenants(conn, &tenants),
+        None => models::list_all(conn, page),
+        Some(tenants) => models::list_in_tenants(conn, &tenants, page),
     })
     .await?;
     Ok(HttpResponse::Ok().json(OauthAppList {

@@ -1,0 +1,1 @@
+DROP INDEX client_apps_owner_id_id;

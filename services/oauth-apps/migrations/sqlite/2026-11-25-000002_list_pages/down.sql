@@ -1,0 +1,1 @@
+DROP INDEX oauth_apps_tenant_id_id;

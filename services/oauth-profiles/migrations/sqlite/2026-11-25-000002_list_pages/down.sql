@@ -1,0 +1,1 @@
+DROP INDEX oauth_profiles_owner_id_id;
