@@ -4,7 +4,8 @@
 //! short-lived internal token for the caller and forwards the request to the service that owns
 //! the path ([`forward`]), acting on behalf of another user where `?user=` allows it
 //! ([`on_behalf`]). It is the only holder of the token signing key. It also serves the
-//! identity administration API, tenants and users, from its own database ([`admin`]).
+//! identity administration API, tenants and users, from its own database ([`admin`]), and the
+//! OpenAPI document of the whole public API at `GET /openapi.json` ([`api_doc`]).
 
 pub mod admin;
 pub mod auth;
@@ -31,6 +32,9 @@ use service_kit::{bind, parse_base_url, peer_client, Application, StartError};
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
 use crate::forward::Upstreams;
+
+/// The routes the gateway answers without credentials, outside `/api`: (method, path).
+pub const OPEN_ROUTES: &[(&str, &str)] = &[("GET", "/healthz"), ("GET", "/openapi.json")];
 
 pub const MIGRATIONS: Migrations = Migrations {
     postgres: POSTGRES_MIGRATIONS,
@@ -146,6 +150,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             cause,
         })?
         .port();
+    let openapi = web::Data::new(ApiDocument::render()?);
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
     let upstreams = web::Data::new(upstreams);
@@ -159,10 +164,12 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .app_data(authenticator.clone())
             .app_data(upstreams.clone())
             .app_data(purge.clone())
+            .app_data(openapi.clone())
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(json_config(body_limit))
             .app_data(query_config())
             .route("/healthz", web::get().to(healthz))
+            .route("/openapi.json", web::get().to(openapi_json))
             .service(
                 web::scope("/api")
                     .wrap(from_fn(auth::require_basic))
@@ -219,4 +226,26 @@ fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {
 async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
     db::ping(&pool).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
+}
+
+/// The OpenAPI 3.1 document of the public API ([`api_doc`]) and a browsable page of it, both
+/// rendered once at start-up.
+struct ApiDocument {
+    json: web::Bytes,
+}
+
+impl ApiDocument {
+    fn render() -> Result<Self, StartError> {
+        let document = api_doc::openapi();
+        let json = document
+            .to_json()
+            .map_err(|e| StartError::Other(format!("cannot render the OpenAPI document: {e}")))?;
+        Ok(ApiDocument { json: json.into() })
+    }
+}
+
+async fn openapi_json(document: web::Data<ApiDocument>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.json.clone())
 }

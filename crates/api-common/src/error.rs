@@ -141,20 +141,27 @@ impl ErrorCode {
 
 /// The body of every non-2xx answer:
 /// `{"error":{"code":"222207710","message":{"lang":"en-US","value":"..."}}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What went wrong: a stable code to switch on and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// Stable per kind of error (see `docs/errors.md`).
+    #[schema(pattern = "^[0-9]{9}$", example = "222207710")]
     pub code: String,
     pub message: ErrorMessage,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A message for people; its wording may improve between releases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorMessage {
+    /// Always `en-US`.
+    #[schema(example = "en-US")]
     pub lang: String,
+    #[schema(example = "Invalid OAuthProfileId: 1")]
     pub value: String,
 }
 

@@ -7,10 +7,11 @@
 use api_common::peer::json_body;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// An OAuth application as `GET /api/mgmt/oauthapps/{id}` returns it, and as create and update
 /// return it with `clientSecret` (which is never read back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OauthApp {
     pub id: i64,
@@ -18,9 +19,12 @@ pub struct OauthApp {
     pub data_store: i64,
     pub tenant_id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 256)]
     pub description: Option<String>,
     pub client_id: String,
+    /// Only in the answers to create and update: it is never read back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub client_secret: Option<String>,
     #[serde(rename = "authorizeURI")]
     pub authorize_uri: String,
@@ -30,7 +34,7 @@ pub struct OauthApp {
 }
 
 /// A list item: no client credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OauthAppSummary {
     pub id: i64,
@@ -38,6 +42,7 @@ pub struct OauthAppSummary {
     pub data_store: i64,
     pub tenant_id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_length = 256)]
     pub description: Option<String>,
     #[serde(rename = "authorizeURI")]
     pub authorize_uri: String,
@@ -47,7 +52,7 @@ pub struct OauthAppSummary {
 }
 
 /// `GET /api/mgmt/oauthapps`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OauthAppList {
     pub applications: Vec<OauthAppSummary>,
 }

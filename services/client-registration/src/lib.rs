@@ -22,7 +22,7 @@ use envconfig::Envconfig;
 use secrets::HashKey;
 use service_kit::{load_verifier, serve, Application, ServeOptions, StartError};
 
-pub use routes::configure;
+pub use routes::{configure, INTERNAL_ROUTES, ROUTES};
 
 pub const MIGRATIONS: Migrations = Migrations {
     postgres: POSTGRES_MIGRATIONS,

@@ -21,7 +21,7 @@ use oauth_profiles_client::OauthProfilesClient;
 use secrets::{load_key_ring, KeyRing, ResealReport};
 use service_kit::{load_verifier, peer_client, serve, Application, ServeOptions, StartError};
 
-pub use routes::configure;
+pub use routes::{configure, ROUTES};
 
 pub const MIGRATIONS: Migrations = Migrations {
     postgres: POSTGRES_MIGRATIONS,

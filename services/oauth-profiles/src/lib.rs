@@ -151,4 +151,4 @@ pub fn reseal(config: &Config, batch: i64) -> Result<ResealReport, StartError> {
         .map_err(|e| StartError::Other(format!("re-sealing failed: {e}")))
 }
 
-pub use routes::configure;
+pub use routes::{configure, INTERNAL_ROUTES, ROUTES};

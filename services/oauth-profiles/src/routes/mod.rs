@@ -14,6 +14,22 @@ mod usage;
 use actix_web::web;
 use service_kit::method_not_allowed_route;
 
+/// The management API routes [`configure`] registers, which the gateway forwards: (method,
+/// path template). The gateway's tests check the OpenAPI document against them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/mgmt/oauthprofiles"),
+    ("GET", "/api/mgmt/oauthprofiles"),
+    ("GET", "/api/mgmt/oauthprofiles/{id}"),
+    ("PUT", "/api/mgmt/oauthprofiles/{id}"),
+    ("DELETE", "/api/mgmt/oauthprofiles/{id}"),
+];
+
+/// The routes [`configure`] registers for peers only; the gateway does not forward them.
+pub const INTERNAL_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/internal/oauth-apps/{id}/usage"),
+    ("DELETE", "/internal/owners/{id}"),
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/mgmt/oauthprofiles")
@@ -38,4 +54,49 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(purge_owner::purge_owner))
             .default_service(method_not_allowed_route()),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::{Method, StatusCode};
+    use actix_web::{test, App};
+
+    use super::*;
+
+    /// Every listed (method, path) reaches a handler, every other method on a listed path is
+    /// 405, and a path two segments below a listed one is 404: the lists are what `configure`
+    /// registers.
+    #[actix_web::test]
+    async fn the_route_lists_are_what_configure_registers() {
+        let app = test::init_service(App::new().configure(configure)).await;
+        let all: Vec<&(&str, &str)> = ROUTES.iter().chain(INTERNAL_ROUTES).collect();
+        for (_, template) in &all {
+            let path = template.replace("{id}", "1");
+            for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+                let listed = all.iter().any(|(m, t)| *m == method && t == template);
+                let request = test::TestRequest::default()
+                    .method(Method::from_bytes(method.as_bytes()).unwrap())
+                    .uri(&path)
+                    .to_request();
+                let status = test::call_service(&app, request).await.status();
+                if listed {
+                    assert!(
+                        status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                        "{method} {template}: {status}"
+                    );
+                } else {
+                    assert_eq!(
+                        status,
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "{method} {template}"
+                    );
+                }
+            }
+            let below = test::TestRequest::get()
+                .uri(&format!("{path}/not/listed"))
+                .to_request();
+            let status = test::call_service(&app, below).await.status();
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}/not/listed");
+        }
+    }
 }

@@ -1,0 +1,431 @@
+//! One documentation function per public operation. They are never called: the handlers live
+//! in the services and the gateway; `#[utoipa::path]` only reads their attributes.
+
+#![expect(
+    dead_code,
+    reason = "documentation-only functions, read by the OpenAPI derive"
+)]
+
+use api_common::ErrorEnvelope;
+use oauth_apps_client::{OauthApp, OauthAppList};
+
+use crate::responses::{
+    BadRequest, Conflict, Forbidden, GatewayTimeout, InternalError, NotFound, PayloadTooLarge,
+    ServiceUnavailable, Unauthorized, UnsupportedMediaType,
+};
+use crate::schemas::{
+    ClientApplication, ClientApplicationList, ClientApplicationRequest, Health, OauthAppRequest,
+    OauthProfile, OauthProfileList, OauthProfileRequest, Tenant, TenantList, TenantRequest, User,
+    UserCreateRequest, UserList, UserUpdateRequest,
+};
+
+pub const APPS: &str = "OAuth applications";
+pub const PROFILES: &str = "OAuth profiles";
+pub const CLIENTS: &str = "Client applications";
+pub const TENANTS: &str = "Tenants";
+pub const USERS: &str = "Users";
+pub const GATEWAY: &str = "Gateway";
+
+// ---- OAuth applications (oauth-apps) ----
+
+#[utoipa::path(post, path = "/api/mgmt/oauthapps", tag = APPS,
+    summary = "Create an OAuth application",
+    description = "Administrators in any tenant; MgmtAPI (11) + OAuth (28) in the caller's own tenant or, for a system-tenant user, in the tenants they administer. Names are unique per tenant.",
+    request_body(content = OauthAppRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; the answer carries the `clientSecret` that was sent.", body = OauthApp),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn create_oauth_app() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauthapps", tag = APPS,
+    summary = "List OAuth applications",
+    description = "The applications the caller may read (their tenant's, the system tenant's and those of tenants they administer; administrators all), ordered by id, one page at a time. List items carry neither `clientId` nor `clientSecret`.",
+    params(
+        ("tenantId" = Option<i64>, Query, minimum = 1, description = "Only this tenant's applications."),
+        ("tenantName" = Option<String>, Query, description = "Only this tenant's applications, by name; an unknown name matches nothing."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Only ids greater than this: the last id of the previous page."),
+    ),
+    responses(
+        (status = 200, description = "One page of applications.", body = OauthAppList),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn list_oauth_apps() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauthapps/{id}", tag = APPS,
+    summary = "Read an OAuth application",
+    description = "Never returns `clientSecret`. An application the caller may not read is 404, as one that does not exist.",
+    params(("id" = i64, Path, minimum = 1, description = "The application's id.")),
+    responses(
+        (status = 200, description = "The application.", body = OauthApp),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn read_oauth_app() {}
+
+#[utoipa::path(put, path = "/api/mgmt/oauthapps/{id}", tag = APPS,
+    summary = "Replace an OAuth application",
+    description = "Replaces the whole application under the rules of create. Moving it to another tenant is refused (409) while profiles of owners in other tenants use it; moving it to the system tenant is always allowed.",
+    params(("id" = i64, Path, minimum = 1, description = "The application's id.")),
+    request_body(content = OauthAppRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The application as stored, with the `clientSecret` that was sent.", body = OauthApp),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn update_oauth_app() {}
+
+#[utoipa::path(delete, path = "/api/mgmt/oauthapps/{id}", tag = APPS,
+    summary = "Delete an OAuth application",
+    description = "Refused (409) while any OAuth profile, of any user, uses the application.",
+    params(("id" = i64, Path, minimum = 1, description = "The application's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn delete_oauth_app() {}
+
+// ---- OAuth profiles (oauth-profiles) ----
+
+#[utoipa::path(post, path = "/api/mgmt/oauthprofiles", tag = PROFILES,
+    summary = "Create an OAuth profile",
+    description = "MgmtAPI (11) + CreateDataSource (1), or an administrator. The profile belongs to the caller, or to `?user=`. `oauthAppId` must name an application of the owner's tenant or of the system tenant (else 400 `222207702`). Names are unique per owner.",
+    params(("user" = Option<String>, Query, description = "Act on behalf of this user (administrators; MgmtAPI + OnBehalfOf (21) for users of tenants the caller administers).")),
+    request_body(content = OauthProfileRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = OauthProfile),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn create_oauth_profile() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauthprofiles", tag = PROFILES,
+    summary = "List OAuth profiles",
+    description = "The owner's profiles, without tokens, ordered by id, one page at a time. MgmtAPI (11) + ViewDataSource (2), or an administrator.",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Only ids greater than this: the last id of the previous page."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 200, description = "One page of profiles.", body = OauthProfileList),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn list_oauth_profiles() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauthprofiles/{id}", tag = PROFILES,
+    summary = "Read an OAuth profile",
+    description = "With its tokens. Another user's profile is 404. MgmtAPI (11) + ViewDataSource (2), or an administrator.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The profile's id."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 200, description = "The profile.", body = OauthProfile),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn read_oauth_profile() {}
+
+#[utoipa::path(put, path = "/api/mgmt/oauthprofiles/{id}", tag = PROFILES,
+    summary = "Replace an OAuth profile",
+    description = "Replaces the whole profile under the rules of create. MgmtAPI (11) + ModifyDataSource (3), or an administrator.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The profile's id."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    request_body(content = OauthProfileRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Replaced; no body, as the product answers."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn update_oauth_profile() {}
+
+#[utoipa::path(delete, path = "/api/mgmt/oauthprofiles/{id}", tag = PROFILES,
+    summary = "Delete an OAuth profile",
+    description = "MgmtAPI (11) + DeleteDataSource (4), or an administrator.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The profile's id."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn delete_oauth_profile() {}
+
+// ---- Client applications (client-registration) ----
+
+#[utoipa::path(post, path = "/api/mgmt/oauth/client/applications", tag = CLIENTS,
+    summary = "Register a client application",
+    description = "Any active user, for themself (or `?user=`). The answer is the only one that shows the new `clientSecret`. Names are unique per owner.",
+    params(("user" = Option<String>, Query, description = "Act on behalf of this user.")),
+    request_body(content = ClientApplicationRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered, with `clientId` and `clientSecret`.", body = ClientApplication),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 500, description = "`222206628`: the application could not be created at this time; or `222200099`.", body = ErrorEnvelope),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn create_client_application() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauth/client/applications", tag = CLIENTS,
+    summary = "List client applications",
+    description = "The owner's client applications, without secrets, ordered by id, one page at a time.",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Only ids greater than this: the last id of the previous page."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 200, description = "One page of client applications.", body = ClientApplicationList),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn list_client_applications() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauth/client/applications/{id}", tag = CLIENTS,
+    summary = "Read a client application",
+    description = "Without its secret. Another user's application is 404.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The client application's id."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 200, description = "The client application.", body = ClientApplication),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn read_client_application() {}
+
+#[utoipa::path(put, path = "/api/mgmt/oauth/client/applications/{id}", tag = CLIENTS,
+    summary = "Replace a client application",
+    description = "Replaces name, description and redirect URLs; the credentials stay.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The client application's id."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    request_body(content = ClientApplicationRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The client application as stored, without its secret.", body = ClientApplication),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn update_client_application() {}
+
+#[utoipa::path(delete, path = "/api/mgmt/oauth/client/applications/{id}", tag = CLIENTS,
+    summary = "Delete a client application",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The client application's id."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn delete_client_application() {}
+
+#[utoipa::path(put, path = "/api/mgmt/oauth/client/applications/{id}/reset", tag = CLIENTS,
+    summary = "Reset a client application's secret",
+    description = "Replaces the secret at once; the answer is the only one that shows the new one. No body is read.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The client application's id."),
+        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 200, description = "The client application with its new `clientSecret`.", body = ClientApplication),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn reset_client_application() {}
+
+// ---- Tenants (the gateway) ----
+
+#[utoipa::path(post, path = "/api/admin/tenants", tag = TENANTS,
+    summary = "Create a tenant",
+    description = "Administrators only. Names are unique.",
+    request_body(content = TenantRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = Tenant),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+    ))]
+fn create_tenant() {}
+
+#[utoipa::path(get, path = "/api/admin/tenants", tag = TENANTS,
+    summary = "List tenants",
+    description = "Administrators see all; others their own and those they administer. Not paged.",
+    responses(
+        (status = 200, description = "The tenants.", body = TenantList),
+        (status = 401, response = Unauthorized), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn list_tenants() {}
+
+#[utoipa::path(get, path = "/api/admin/tenants/{id}", tag = TENANTS,
+    summary = "Read a tenant",
+    params(("id" = i64, Path, minimum = 1, description = "The tenant's id.")),
+    responses(
+        (status = 200, description = "The tenant.", body = Tenant),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn read_tenant() {}
+
+#[utoipa::path(put, path = "/api/admin/tenants/{id}", tag = TENANTS,
+    summary = "Replace a tenant",
+    description = "Administrators only.",
+    params(("id" = i64, Path, minimum = 1, description = "The tenant's id.")),
+    request_body(content = TenantRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The tenant as stored.", body = Tenant),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn update_tenant() {}
+
+#[utoipa::path(delete, path = "/api/admin/tenants/{id}", tag = TENANTS,
+    summary = "Delete a tenant",
+    description = "Administrators only. Not the system tenant (1), nor one that still has users (409). The tenant leaves every user's `administeredTenants`.",
+    params(("id" = i64, Path, minimum = 1, description = "The tenant's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn delete_tenant() {}
+
+// ---- Users (the gateway) ----
+
+#[utoipa::path(post, path = "/api/admin/users", tag = USERS,
+    summary = "Create a user",
+    description = "Administrators; or MgmtAPI (11) for the tenants the caller administers, granting only permissions they hold and tenants they administer. User names are unique.",
+    request_body(content = UserCreateRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; never the password.", body = User),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+    ))]
+fn create_user() {}
+
+#[utoipa::path(get, path = "/api/admin/users", tag = USERS,
+    summary = "List users",
+    description = "The users the caller may manage or see. Not paged.",
+    params(("tenantId" = Option<i64>, Query, minimum = 1, description = "Only this tenant's users.")),
+    responses(
+        (status = 200, description = "The users.", body = UserList),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn list_users() {}
+
+#[utoipa::path(get, path = "/api/admin/users/{id}", tag = USERS,
+    summary = "Read a user",
+    params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user; never the password.", body = User),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+    ))]
+fn read_user() {}
+
+#[utoipa::path(put, path = "/api/admin/users/{id}", tag = USERS,
+    summary = "Replace a user",
+    description = "Replaces everything but the password, which changes only when sent. Takes effect on the next request.",
+    params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
+    request_body(content = UserUpdateRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The user as stored.", body = User),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn update_user() {}
+
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = USERS,
+    summary = "Delete a user and their data",
+    description = "Deletes the user's OAuth profiles and client applications too. If a service cannot be reached the answer is 503 and the user stays deactivated: repeat the request. Nobody deletes themself, and the last active administrator stays (409).",
+    params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+    ))]
+fn delete_user() {}
+
+// ---- The gateway's own, without credentials ----
+
+#[utoipa::path(get, path = "/healthz", tag = GATEWAY,
+    summary = "Health check",
+    description = "Whether the gateway is up and reaches its database. No credentials.",
+    security(()),
+    responses(
+        (status = 200, description = "Up.", body = Health),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn healthz() {}
+
+#[utoipa::path(get, path = "/openapi.json", tag = GATEWAY,
+    summary = "This document",
+    description = "The OpenAPI 3.1 description of the public API. No credentials.",
+    security(()),
+    responses((status = 200, description = "The document.", content_type = "application/json")))]
+fn openapi_json() {}
