@@ -13,7 +13,8 @@
 
 use std::collections::HashMap;
 use std::future::{ready, Ready};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -37,6 +38,9 @@ use crate::{on_behalf, password};
 /// Most entries either cache holds; past it, expired entries are dropped, then all.
 const MAX_ENTRIES: usize = 10_000;
 
+/// argon2 verifications running at once, at most.
+const ARGON2_CONCURRENCY: usize = 4;
+
 /// What the gateway needs to authenticate a request.
 pub struct Authenticator {
     pool: DbPool,
@@ -45,6 +49,14 @@ pub struct Authenticator {
     signer: TokenSigner,
     /// Verified against for unknown users, so that they take as long as known ones.
     dummy_hash: String,
+    /// One verification per credential at a time: requests that arrive together with the same
+    /// credential (every client, when the cache entry expires) wait for the first one's result
+    /// instead of each running argon2.
+    gates: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    /// argon2 takes 19 MiB and tens of milliseconds a run: at most this many at once, so that a
+    /// flood of different wrong passwords cannot exhaust memory.
+    argon2_permits: tokio::sync::Semaphore,
+    argon2_runs: AtomicU64,
 }
 
 /// The caller of a public request, as their row is now, and the user they act for with
@@ -111,7 +123,49 @@ impl Authenticator {
             tokens: TokenCache::default(),
             signer,
             dummy_hash: password::hash(&password::generate(24))?,
+            gates: Mutex::new(HashMap::new()),
+            argon2_permits: tokio::sync::Semaphore::new(ARGON2_CONCURRENCY),
+            argon2_runs: AtomicU64::new(0),
         })
+    }
+
+    /// How many argon2 verifications this gateway has run (a cache hit runs none).
+    pub fn argon2_runs(&self) -> u64 {
+        self.argon2_runs.load(Ordering::Relaxed)
+    }
+
+    fn gate(&self, fingerprint: &[u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates.entry(*fingerprint).or_default().clone()
+    }
+
+    fn release_gate(&self, fingerprint: &[u8; 32], gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this request hold it: nobody is waiting.
+        if Arc::strong_count(&gate) <= 2 {
+            gates.remove(fingerprint);
+        }
+    }
+
+    /// argon2 on the blocking pool, within the concurrency bound.
+    async fn verify_password(
+        &self,
+        secret: String,
+        user: &Option<users::User>,
+    ) -> Result<bool, ApiError> {
+        let hash = match user {
+            Some(user) => user.password_hash.clone(),
+            None => self.dummy_hash.clone(),
+        };
+        let _permit = self
+            .argon2_permits
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        self.argon2_runs.fetch_add(1, Ordering::Relaxed);
+        web::block(move || password::verify(&secret, &hash))
+            .await
+            .map_err(ApiError::internal)
     }
 
     /// The user the `Authorization: Basic` header names, from their current row, or 401.
@@ -128,13 +182,21 @@ impl Authenticator {
                 return Ok(user.identity());
             }
         }
-        let hash = match &user {
-            Some(user) => user.password_hash.clone(),
-            None => self.dummy_hash.clone(),
+        let gate = self.gate(&fingerprint);
+        let matches = {
+            let _turn = gate.lock().await;
+            match &user {
+                // Verified by the request this one waited for.
+                Some(user)
+                    if user.active
+                        && self.credentials.verified(&fingerprint, &user.password_hash) =>
+                {
+                    true
+                }
+                _ => self.verify_password(secret, &user).await?,
+            }
         };
-        let matches = web::block(move || password::verify(&secret, &hash))
-            .await
-            .map_err(ApiError::internal)?;
+        self.release_gate(&fingerprint, gate);
         match user {
             Some(user) if matches && user.active => {
                 self.credentials
@@ -487,5 +549,53 @@ mod tests {
         };
         let after = cache.token_for(&moved, None, &signer).unwrap();
         assert_eq!(verifier.verify(&after).unwrap().subject, moved);
+    }
+
+    #[actix_web::test]
+    async fn simultaneous_requests_with_one_credential_run_argon2_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db::DatabaseUrl::sqlite(dir.path().join("gateway.db"));
+        let pool =
+            db::connect("TEST", &url, crate::MIGRATIONS, db::PoolOptions::default()).unwrap();
+        crate::bootstrap::ensure_admin(&pool, "admin", Some("correct-horse")).unwrap();
+        let pair = internal_auth::generate_key_pair().unwrap();
+        let signer =
+            TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
+        let auth = Arc::new(Authenticator::new(pool, signer, Duration::from_secs(30)).unwrap());
+        let basic = |credential: &str| {
+            headers(&format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credential)
+            ))
+        };
+
+        let requests: Vec<_> = (0..16)
+            .map(|_| {
+                let (auth, headers) = (auth.clone(), basic("admin:correct-horse"));
+                actix_web::rt::spawn(async move { auth.authenticate(&headers).await })
+            })
+            .collect();
+        for request in requests {
+            assert!(request.await.unwrap().is_ok());
+        }
+        assert_eq!(
+            auth.argon2_runs(),
+            1,
+            "one verification, the others waited for it"
+        );
+
+        // Failures are not remembered: each wrong attempt is verified (one at a time per
+        // credential), and none is admitted.
+        let requests: Vec<_> = (0..4)
+            .map(|_| {
+                let (auth, headers) = (auth.clone(), basic("admin:wrong-horse"));
+                actix_web::rt::spawn(async move { auth.authenticate(&headers).await })
+            })
+            .collect();
+        for request in requests {
+            assert!(request.await.unwrap().is_err());
+        }
+        assert_eq!(auth.argon2_runs(), 5);
+        assert!(auth.gates.lock().unwrap().is_empty(), "gates are released");
     }
 }
