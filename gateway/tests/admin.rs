@@ -14,16 +14,16 @@
 )]
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use internal_auth::{Scope, TokenVerifier};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tempfile::TempDir;
+use test_support::PgDatabases;
 
 const ADMIN: &str = "admin";
 const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -162,69 +162,18 @@ impl Stub {
     }
 }
 
-/// The environment variable that switches the tests to PostgreSQL: the URL of a database the
-/// tests may connect to as a user who may create databases.
-const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
-
-/// A fresh PostgreSQL database, dropped with this value.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl PgDatabase {
-    fn create_if_configured() -> Option<Self> {
-        let admin_url = std::env::var(POSTGRES_VAR).ok().filter(|u| !u.is_empty())?;
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "gateway_test_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            nanos % 1_000_000
-        );
-        let mut conn = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={admin_url}: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .unwrap();
-        Some(PgDatabase { admin_url, name })
-    }
-
-    fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.admin_url).unwrap();
-        url.set_path(&format!("/{}", self.name));
-        url.to_string()
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            let _ = diesel::sql_query(drop).execute(&mut conn);
-        }
-    }
-}
-
 struct TestGateway {
     base: String,
     client: reqwest::Client,
     handle: ServerHandle,
     stub: Option<Stub>,
-    _postgres: Option<PgDatabase>,
+    _postgres: Option<PgDatabases>,
     _dir: TempDir,
 }
 
 /// A URL where nothing listens.
 fn closed_port_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
+    format!("http://127.0.0.1:{}", test_support::free_port())
 }
 
 /// The gateway with the services absent.
@@ -246,11 +195,8 @@ fn start(with_stub: bool) -> TestGateway {
         Some(stub) => format!("{}{prefix}", stub.url),
         None => closed_port_url(),
     };
-    let postgres = PgDatabase::create_if_configured();
-    let database_url = match &postgres {
-        Some(pg) => pg.url(),
-        None => dir.path().join("gateway.db").to_string_lossy().into_owned(),
-    };
+    let postgres = PgDatabases::create_if_configured(&["gateway"]);
+    let database_url = test_support::database_url(postgres.as_ref(), dir.path(), "gateway");
     let config = gateway::Config {
         addr: "127.0.0.1:0".to_owned(),
         database_url,

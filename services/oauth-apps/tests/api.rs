@@ -8,7 +8,6 @@
     reason = "a failed step in a test helper is a failed test"
 )]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use internal_auth::{Identity, TokenSigner};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
+use test_support::free_port;
 
 const APPS: &str = "/api/mgmt/oauthapps";
 const PROFILES: &str = "/api/mgmt/oauthprofiles";
@@ -28,16 +28,6 @@ struct TestApp {
     client: reqwest::Client,
     signer: TokenSigner,
     _dir: TempDir,
-}
-
-/// A port nothing listens on right now. Another process could take it before we bind it; a
-/// small race that tests accept.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn apps_config(dir: &Path, profiles_url: String, peer_timeout_ms: u64) -> oauth_apps::Config {
@@ -531,7 +521,7 @@ async fn nothing_is_deleted_or_moved_while_oauth_profiles_is_down() {
 #[tokio::test]
 async fn nothing_is_deleted_while_oauth_profiles_is_too_slow() {
     // Accepts connections (the kernel does) and never answers.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
     let app = spawn_apps_only(url, 300).await;
     let id = app.create_app(&admin(), "Kept", Some(5)).await;

@@ -8,7 +8,6 @@
     reason = "a failed step in a test helper is a failed test"
 )]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,6 +18,7 @@ use oauth_profiles_client::{AppUsage, OauthProfilesClient};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
+use test_support::free_port;
 
 const APPS: &str = "/api/mgmt/oauthapps";
 const PROFILES: &str = "/api/mgmt/oauthprofiles";
@@ -29,16 +29,6 @@ struct TestApp {
     client: reqwest::Client,
     signer: TokenSigner,
     _dir: TempDir,
-}
-
-/// A port nothing listens on right now. Another process could take it before we bind it; a
-/// small race that tests accept.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn apps_config(dir: &Path, profiles_url: String) -> oauth_apps::Config {

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{codes, spawn_stack};
+use crate::helpers::{codes, spawn_stack, Reply};
 
 #[tokio::test]
 async fn malformed_bodies_get_the_envelope_and_write_nothing() {
@@ -93,4 +93,67 @@ async fn a_bad_query_string_is_400_in_the_envelope() {
         .admin(Method::GET, "/api/mgmt/oauthapps?tenantId=abc", None)
         .await;
     r.envelope(400, "222200003");
+}
+
+#[tokio::test]
+async fn numbers_out_of_range_are_400_and_write_nothing() {
+    let app = spawn_stack().await;
+    let oauth_app = app.create_app("Ranged").await;
+    let app_id = oauth_app["id"].as_i64().unwrap();
+    for number in [
+        "1e400",
+        "-1e400",
+        "99999999999999999999",
+        "9223372036854775808",
+        "-1",
+        "0",
+        "1.5",
+        "NaN",
+    ] {
+        let profile = format!(r#"{{"name":"P","oauthAppId":{number},"refreshToken":"r"}}"#);
+        let r = app
+            .raw(
+                Method::POST,
+                "/api/mgmt/oauthprofiles",
+                "application/json",
+                profile.into_bytes(),
+            )
+            .await;
+        assert_bad_number(&r);
+        let store = format!(
+            r#"{{"name":"A","dataStore":{number},"clientId":"c","clientSecret":"s","authorizeURI":"https://a.example.com/a","tokenURI":"https://a.example.com/t","scope":"s"}}"#
+        );
+        let r = app
+            .raw(
+                Method::POST,
+                "/api/mgmt/oauthapps",
+                "application/json",
+                store.into_bytes(),
+            )
+            .await;
+        assert_bad_number(&r);
+    }
+    let r = app
+        .raw(
+            Method::PUT,
+            &format!("/api/mgmt/oauthapps/{app_id}"),
+            "application/json",
+            br#"{"name":"Ranged","dataStore":1e400}"#.to_vec(),
+        )
+        .await;
+    assert_bad_number(&r);
+    assert_eq!(app.count_rows("oauth-profiles", "oauth_profiles"), 0);
+    assert_eq!(app.count_rows("oauth-apps", "oauth_apps"), 1);
+}
+
+/// 400 in the envelope: not JSON at all (`1e400` does not fit a JSON number we read, `NaN` is
+/// not JSON) or a field that is not a positive id.
+fn assert_bad_number(r: &Reply) {
+    let code = r.json()["error"]["code"].clone();
+    let expected = if code == codes::MALFORMED {
+        codes::MALFORMED
+    } else {
+        codes::INVALID_FIELD
+    };
+    r.envelope(400, expected);
 }

@@ -1,7 +1,6 @@
 //! `spawn_stack()` and typed request helpers.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
@@ -12,12 +11,8 @@ use tempfile::TempDir;
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
 
-/// The environment variable that switches the suite to PostgreSQL: a URL of a database the
-/// tests may connect to as a user who may create databases, e.g.
-/// `postgres://postgres@127.0.0.1:5432/postgres`. Unset: SQLite files.
-pub const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
+pub use test_support::{PgDatabases, POSTGRES_VAR};
 
-/// The components, by the names their databases are known under.
 pub const COMPONENTS: [&str; 4] = [
     "gateway",
     "oauth-apps",
@@ -47,14 +42,7 @@ pub async fn spawn_stack_with(adjust: impl FnOnce(&mut StackConfig)) -> TestStac
     let database_urls: HashMap<&'static str, String> = COMPONENTS
         .into_iter()
         .map(|component| {
-            let url = match &postgres {
-                Some(pg) => pg.url(component),
-                None => data
-                    .path()
-                    .join(format!("{component}.db"))
-                    .to_string_lossy()
-                    .into_owned(),
-            };
+            let url = test_support::database_url(postgres.as_ref(), data.path(), component);
             (component, url)
         })
         .collect();
@@ -77,73 +65,6 @@ pub async fn spawn_stack_with(adjust: impl FnOnce(&mut StackConfig)) -> TestStac
         _postgres: postgres,
         _data: data,
     }
-}
-
-/// Fresh PostgreSQL databases for one test, dropped (with their connections) at the end.
-pub struct PgDatabases {
-    admin_url: String,
-    names: HashMap<String, String>,
-}
-
-impl PgDatabases {
-    /// Databases for `components` when [`POSTGRES_VAR`] is set.
-    pub fn create_if_configured(components: &[&str]) -> Option<Self> {
-        let admin_url = std::env::var(POSTGRES_VAR).ok().filter(|u| !u.is_empty())?;
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "hdp_test_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            rand_suffix()
-        );
-        let mut conn = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={admin_url}: {e}"));
-        let mut names = HashMap::new();
-        for component in components {
-            let name = format!("{unique}_{}", component.replace('-', "_"));
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .unwrap();
-            names.insert(component.to_string(), name);
-        }
-        Some(PgDatabases { admin_url, names })
-    }
-
-    pub fn url(&self, component: &str) -> String {
-        let mut url = url::Url::parse(&self.admin_url).unwrap();
-        url.set_path(&format!("/{}", self.names[component]));
-        url.to_string()
-    }
-
-    /// Runs `sql` as the administrative connection (to cut a database off, say).
-    pub fn admin_execute(&self, sql: &str) {
-        let mut conn = PgConnection::establish(&self.admin_url).unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
-    }
-
-    pub fn name(&self, component: &str) -> &str {
-        &self.names[component]
-    }
-}
-
-impl Drop for PgDatabases {
-    fn drop(&mut self) {
-        let Ok(mut conn) = PgConnection::establish(&self.admin_url) else {
-            return;
-        };
-        for name in self.names.values() {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn);
-        }
-    }
-}
-
-fn rand_suffix() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    nanos % 1_000_000
 }
 
 pub struct Reply {

@@ -11,6 +11,7 @@ mod auth;
 mod authorization;
 mod binary;
 mod client_applications;
+mod concurrency;
 mod database;
 mod errors;
 mod helpers;

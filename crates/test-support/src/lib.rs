@@ -1,0 +1,132 @@
+//! What the integration suites of several packages share, and nothing of the product: fresh
+//! PostgreSQL databases for the second half of the test matrix, and free loopback ports.
+//!
+//! The suites run on SQLite files unless [`POSTGRES_VAR`] names a PostgreSQL server; then each
+//! test gets databases of its own, created here and dropped (connections and all) when the
+//! [`PgDatabases`] value goes.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a helper that cannot do its job fails the test that called it"
+)]
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+/// The environment variable that switches the suites to PostgreSQL: a URL of a database the
+/// tests may connect to as a user who may create databases, e.g.
+/// `postgres://postgres@127.0.0.1:5432/postgres`. Unset or empty: SQLite files.
+pub const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
+
+/// Fresh PostgreSQL databases for one test, one per component, dropped at the end.
+pub struct PgDatabases {
+    admin_url: String,
+    names: HashMap<String, String>,
+}
+
+impl PgDatabases {
+    /// Databases for `components` when [`POSTGRES_VAR`] is set; `None` otherwise.
+    pub fn create_if_configured(components: &[&str]) -> Option<Self> {
+        let admin_url = std::env::var(POSTGRES_VAR)
+            .ok()
+            .filter(|url| !url.is_empty())?;
+        Some(Self::create(&admin_url, components))
+    }
+
+    /// Databases for `components` on the server of `admin_url`.
+    pub fn create(admin_url: &str, components: &[&str]) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let unique = format!(
+            "hdp_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            nanos_suffix()
+        );
+        let mut conn = PgConnection::establish(admin_url)
+            .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={admin_url}: {e}"));
+        let mut names = HashMap::new();
+        for component in components {
+            let name = format!("{unique}_{}", component.replace('-', "_"));
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+            names.insert((*component).to_owned(), name);
+        }
+        PgDatabases {
+            admin_url: admin_url.to_owned(),
+            names,
+        }
+    }
+
+    /// The URL of `component`'s database.
+    pub fn url(&self, component: &str) -> String {
+        let mut url = url::Url::parse(&self.admin_url).unwrap();
+        url.set_path(&format!("/{}", self.name(component)));
+        url.to_string()
+    }
+
+    /// The name of `component`'s database.
+    pub fn name(&self, component: &str) -> &str {
+        self.names
+            .get(component)
+            .unwrap_or_else(|| panic!("no database was created for {component}"))
+    }
+
+    /// Runs `sql` over the administrative connection (to cut a database off, say).
+    pub fn admin_execute(&self, sql: &str) {
+        let mut conn = PgConnection::establish(&self.admin_url).unwrap();
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+impl Drop for PgDatabases {
+    fn drop(&mut self) {
+        let Ok(mut conn) = PgConnection::establish(&self.admin_url) else {
+            return;
+        };
+        for name in self.names.values() {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// `component`'s database: in PostgreSQL when `postgres` holds one, else a SQLite file in
+/// `dir`.
+pub fn database_url(
+    postgres: Option<&PgDatabases>,
+    dir: &std::path::Path,
+    component: &str,
+) -> String {
+    match postgres {
+        Some(pg) => pg.url(component),
+        None => dir
+            .join(format!("{component}.db"))
+            .to_string_lossy()
+            .into_owned(),
+    }
+}
+
+/// A loopback port nothing listens on right now. Another process could take it before the
+/// caller binds it: a small race tests accept where a component must be told a peer's address
+/// before that peer starts.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn nanos_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    nanos % 1_000_000
+}
