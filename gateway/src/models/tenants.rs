@@ -61,7 +61,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Tenant>> {
     tenants::table
         .find(id)
         .select(Tenant::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -70,7 +70,7 @@ pub fn id_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<i64
     tenants::table
         .filter(tenants::name.eq(name))
         .select(tenants::id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -108,7 +108,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
     users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -117,7 +117,7 @@ pub fn find_by_name(conn: &mut DbConnection, user_name: &str) -> QueryResult<Opt
     users::table
         .filter(users::user_name.eq(user_name))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -119,7 +119,7 @@ pub fn find_owned(
         .find(id)
         .filter(client_apps::owner_id.eq(owner_id))
         .select(ClientApp::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -131,7 +131,7 @@ pub fn find_by_client_id(
     client_apps::table
         .filter(client_apps::client_id.eq(client_id))
         .select(ClientApp::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

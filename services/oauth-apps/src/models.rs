@@ -129,7 +129,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OauthApp>> {
     oauth_apps::table
         .find(id)
         .select(OauthApp::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

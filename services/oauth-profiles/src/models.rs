@@ -163,7 +163,7 @@ pub fn find(conn: &mut DbConnection, owner: i64, id: i64) -> QueryResult<Option<
         .find(id)
         .filter(oauth_profiles::owner_id.eq(owner))
         .select(OauthProfile::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
