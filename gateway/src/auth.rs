@@ -32,6 +32,7 @@ use internal_auth::{Identity, TokenSigner};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::methods::RouteMethods;
 use crate::models::users;
 use crate::{on_behalf, password};
 
@@ -424,8 +425,16 @@ async fn identify(req: &ServiceRequest) -> Result<Authenticated, ApiError> {
         caller: caller.clone(),
         on_behalf_of: None,
     });
-    let requested = on_behalf::requested_user(req.path(), req.query_string())?
-        .filter(|name| *name != caller.user_name);
+    // A method the path does not take is answered 405 next (forward, or the route's
+    // fallback), whatever `?user=` says: it is not looked up for such a request.
+    let wrong_method = req
+        .app_data::<web::Data<RouteMethods>>()
+        .is_some_and(|routes| routes.refused(req.method(), req.path()).is_some());
+    let requested = match wrong_method {
+        true => None,
+        false => on_behalf::requested_user(req.path(), req.query_string())?,
+    }
+    .filter(|name| *name != caller.user_name);
     let Some(name) = requested else {
         return Ok(Authenticated {
             caller,

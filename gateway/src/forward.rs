@@ -9,17 +9,20 @@
 //! ([`crate::on_behalf`]). One query parameter is translated on the way: oauth-apps filters its
 //! list by tenant id, so `GET /api/mgmt/oauthapps?tenantName=X` goes on as `tenantId=<id of X>`
 //! from the gateway's tenants table, or `tenantId=0` (which matches nothing) when there is no
-//! tenant X, so that the answer does not reveal which tenants exist.
+//! tenant X, so that the answer does not reveal which tenants exist. With both `tenantName` and
+//! `tenantId`, both filters apply.
 
 use std::borrow::Cow;
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use api_common::fields::parse_id;
 use api_common::http::mark_enveloped;
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
 
 use crate::auth::{Authenticated, Authenticator};
+use crate::methods::{method_not_allowed, RouteMethods};
 use crate::models::tenants;
 
 /// The services' base URLs and the client that reaches them.
@@ -52,7 +55,8 @@ pub fn is_under(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// Forwards any authenticated `/api` request; a path no service owns is 404.
+/// Forwards any authenticated `/api` request; a path no service owns is 404, a documented path
+/// asked with a method it does not take 405 (with `Allow`).
 pub async fn forward(
     req: HttpRequest,
     body: web::Bytes,
@@ -60,6 +64,7 @@ pub async fn forward(
     upstreams: web::Data<Upstreams>,
     authenticator: web::Data<Authenticator>,
     pool: web::Data<DbPool>,
+    route_methods: web::Data<RouteMethods>,
 ) -> Result<HttpResponse, ApiError> {
     let Some((service, base)) = upstreams.route(req.path()) else {
         return Err(ApiError::new(
@@ -67,6 +72,9 @@ pub async fn forward(
             format!("No resource at '{}'", req.path()),
         ));
     };
+    if let Some(allow) = route_methods.refused(req.method(), req.path()) {
+        return Ok(method_not_allowed(&req, allow));
+    }
     let query = translate_tenant_name(&pool, req.method(), req.path(), req.query_string()).await?;
     let token = authenticator.token_for(&auth)?;
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
@@ -122,6 +130,10 @@ fn peer_error(service: &str, err: reqwest::Error) -> ApiError {
 
 /// The query string to send on: for `GET /api/mgmt/oauthapps?tenantName=X`, `tenantName`
 /// replaced by `tenantId`; otherwise as it came.
+///
+/// `tenantId=0` is how the gateway asks for "no tenant" (an unknown name, or a name and an id
+/// that are different tenants: both filters apply, and nothing matches both), so a caller's
+/// own `tenantId` must be a positive id: 0 or anything else is 400 here.
 async fn translate_tenant_name<'q>(
     pool: &DbPool,
     method: &Method,
@@ -131,44 +143,69 @@ async fn translate_tenant_name<'q>(
     if method != Method::GET || path != "/api/mgmt/oauthapps" {
         return Ok(Cow::Borrowed(query));
     }
-    let Some((name, rest)) = split_tenant_name(query)? else {
+    let filter = TenantFilter::parse(query)?;
+    let Some(name) = filter.name else {
         return Ok(Cow::Borrowed(query));
     };
-    let id = run_db(pool, move |conn| tenants::id_by_name(conn, &name))
-        .await?
-        .unwrap_or(0);
-    let mut pairs = rest;
+    let named = run_db(pool, move |conn| tenants::id_by_name(conn, &name)).await?;
+    let id = match (filter.id, named) {
+        (None, Some(named)) => named,
+        (Some(given), Some(named)) if given == named => named,
+        _ => NO_TENANT,
+    };
+    let mut pairs = filter.rest;
     let tenant_id = format!("tenantId={id}");
     pairs.push(&tenant_id);
     Ok(Cow::Owned(pairs.join("&")))
 }
 
-/// The `tenantName` of a query string and its other parameters as they came (not re-encoded),
-/// or `None` without `tenantName`.
-fn split_tenant_name(query: &str) -> Result<Option<(String, Vec<&str>)>, ApiError> {
-    let mut names = Vec::new();
-    let mut rest = Vec::new();
-    let mut has_tenant_id = false;
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        match url::form_urlencoded::parse(pair.as_bytes()).next() {
-            Some((key, value)) if key == "tenantName" => names.push(value.into_owned()),
-            Some((key, _)) => {
-                has_tenant_id |= key == "tenantId";
-                rest.push(pair);
+/// The tenant id oauth-apps matches no application with.
+const NO_TENANT: i64 = 0;
+
+/// The tenant filters of a query string, and its other parameters as they came (not
+/// re-encoded).
+#[derive(Debug, PartialEq, Eq)]
+struct TenantFilter<'q> {
+    name: Option<String>,
+    id: Option<i64>,
+    rest: Vec<&'q str>,
+}
+
+impl<'q> TenantFilter<'q> {
+    fn parse(query: &'q str) -> Result<Self, ApiError> {
+        let invalid = |message: String| ApiError::new(ErrorCode::InvalidQuery, message);
+        let mut filter = TenantFilter {
+            name: None,
+            id: None,
+            rest: Vec::new(),
+        };
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            match url::form_urlencoded::parse(pair.as_bytes()).next() {
+                Some((key, value)) if key == "tenantName" => {
+                    if filter.name.replace(value.into_owned()).is_some() {
+                        return Err(invalid(
+                            "Invalid value for 'tenantName': the parameter may be given only once"
+                                .to_owned(),
+                        ));
+                    }
+                }
+                Some((key, value)) if key == "tenantId" => {
+                    let id = parse_id(&value).ok_or_else(|| {
+                        invalid(format!(
+                            "Invalid value for 'tenantId': expected a positive whole number, found '{value}'"
+                        ))
+                    })?;
+                    if filter.id.replace(id).is_some() {
+                        return Err(invalid(
+                            "Invalid value for 'tenantId': the parameter may be given only once"
+                                .to_owned(),
+                        ));
+                    }
+                }
+                _ => filter.rest.push(pair),
             }
-            None => rest.push(pair),
         }
-    }
-    let invalid = |message: &str| ApiError::new(ErrorCode::InvalidQuery, message);
-    match names.len() {
-        0 => Ok(None),
-        1 if has_tenant_id => Err(invalid(
-            "Invalid query: give either 'tenantId' or 'tenantName', not both",
-        )),
-        1 => Ok(names.pop().map(|name| (name, rest))),
-        _ => Err(invalid(
-            "Invalid value for 'tenantName': the parameter may be given only once",
-        )),
+        Ok(filter)
     }
 }
 
@@ -177,19 +214,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tenant_names_are_split_off_and_the_rest_kept_as_sent() {
-        assert_eq!(split_tenant_name("").unwrap(), None);
-        assert_eq!(split_tenant_name("tenantId=3&x=1").unwrap(), None);
+    fn tenant_filters_are_split_off_and_the_rest_kept_as_sent() {
+        let parse = |query| TenantFilter::parse(query).map_err(|e| e.message().to_owned());
+        let filter = |name: Option<&str>, id, rest| TenantFilter {
+            name: name.map(str::to_owned),
+            id,
+            rest,
+        };
+        assert_eq!(parse(""), Ok(filter(None, None, vec![])));
         assert_eq!(
-            split_tenant_name("a=%20b&tenantName=Tenant%5FA&c").unwrap(),
-            Some(("Tenant_A".to_owned(), vec!["a=%20b", "c"]))
+            parse("tenantId=3&x=1"),
+            Ok(filter(None, Some(3), vec!["x=1"]))
         );
         assert_eq!(
-            split_tenant_name("tenant%4Eame=X").unwrap(),
-            Some(("X".to_owned(), vec![]))
+            parse("a=%20b&tenantName=Tenant%5FA&c"),
+            Ok(filter(Some("Tenant_A"), None, vec!["a=%20b", "c"]))
         );
-        assert!(split_tenant_name("tenantName=A&tenantName=B").is_err());
-        assert!(split_tenant_name("tenantName=A&tenantId=2").is_err());
+        assert_eq!(
+            parse("tenant%4Eame=X&tenantId=007"),
+            Ok(filter(Some("X"), Some(7), vec![]))
+        );
+        for bad in [
+            "tenantName=A&tenantName=B",
+            "tenantId=1&tenantId=2",
+            "tenantId=0",
+            "tenantId=-1",
+            "tenantId=",
+            "tenantId=abc",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 mod bootstrap;
 pub mod forward;
+pub mod methods;
 pub mod models;
 pub mod on_behalf;
 pub mod password;
@@ -32,6 +33,7 @@ use service_kit::{bind, parse_base_url, peer_client, Application, StartError};
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
 use crate::forward::Upstreams;
+use crate::methods::{reject_method, RouteMethods};
 
 /// The routes the gateway answers without credentials, outside `/api`: (method, path).
 pub const OPEN_ROUTES: &[(&str, &str)] = &[("GET", "/healthz"), ("GET", "/openapi.json")];
@@ -150,7 +152,9 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             cause,
         })?
         .port();
-    let openapi = web::Data::new(ApiDocument::render()?);
+    let openapi = ApiDocument::render()?;
+    let route_methods = web::Data::new(RouteMethods::from_document(&openapi.value));
+    let openapi = web::Data::new(openapi);
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
     let upstreams = web::Data::new(upstreams);
@@ -165,11 +169,20 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .app_data(upstreams.clone())
             .app_data(purge.clone())
             .app_data(openapi.clone())
+            .app_data(route_methods.clone())
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(json_config(body_limit))
             .app_data(query_config())
-            .route("/healthz", web::get().to(healthz))
-            .route("/openapi.json", web::get().to(openapi_json))
+            .service(
+                web::resource("/healthz")
+                    .route(web::get().to(healthz))
+                    .default_service(web::to(reject_method)),
+            )
+            .service(
+                web::resource("/openapi.json")
+                    .route(web::get().to(openapi_json))
+                    .default_service(web::to(reject_method)),
+            )
             .service(
                 web::scope("/api")
                     .wrap(from_fn(auth::require_basic))
@@ -232,15 +245,21 @@ async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
 /// rendered once at start-up.
 struct ApiDocument {
     json: web::Bytes,
+    /// The same, parsed: where the gateway reads which methods each path takes.
+    value: serde_json::Value,
 }
 
 impl ApiDocument {
     fn render() -> Result<Self, StartError> {
-        let document = api_doc::openapi();
-        let json = document
-            .to_json()
-            .map_err(|e| StartError::Other(format!("cannot render the OpenAPI document: {e}")))?;
-        Ok(ApiDocument { json: json.into() })
+        let failed = |e: serde_json::Error| {
+            StartError::Other(format!("cannot render the OpenAPI document: {e}"))
+        };
+        let json = api_doc::openapi().to_json().map_err(failed)?;
+        let value = serde_json::from_str(&json).map_err(failed)?;
+        Ok(ApiDocument {
+            json: json.into(),
+            value,
+        })
     }
 }
 

@@ -957,7 +957,7 @@ async fn acting_on_behalf_of_a_user_follows_the_rules() {
         "/api/mgmt/oauthprofiles",
         "/api/mgmt/oauthprofiles/3",
         "/api/mgmt/oauth/client/applications",
-        "/api/mgmt/oauth/client/applications/3/reset",
+        "/api/mgmt/oauth/client/applications/3",
     ] {
         // Permitted: forwarded (and the absent service is 503).
         for caller in [ADMIN, "delegate"] {
@@ -1079,14 +1079,16 @@ async fn tokens_carry_subject_and_actor_and_tenant_names_become_ids() {
         .as_user("alice", Method::GET, "/api/mgmt/oauthapps?tenantId=7", None)
         .await;
     assert_eq!(r.json()["query"], "tenantId=7");
-    app.as_user(
-        "alice",
-        Method::GET,
-        "/api/mgmt/oauthapps?tenantId=7&tenantName=Tenant_A",
-        None,
-    )
-    .await
-    .envelope(400, "222200003");
+    // Both filters apply: the same tenant named twice, or two tenants and so nothing.
+    let both = |id: i64| format!("/api/mgmt/oauthapps?tenantId={id}&tenantName=Tenant_A");
+    let r = app.as_user("alice", Method::GET, &both(a), None).await;
+    assert_eq!(r.json()["query"], format!("tenantId={a}"));
+    let r = app.as_user("alice", Method::GET, &both(a + 1), None).await;
+    assert_eq!(r.json()["query"], "tenantId=0");
+    // A caller's own tenantId=0 would mean "nothing" to oauth-apps: refused here.
+    app.as_user("alice", Method::GET, "/api/mgmt/oauthapps?tenantId=0", None)
+        .await
+        .envelope(400, "222200003");
     app.stop().await;
 }
 

@@ -93,7 +93,7 @@ pub fn required_id(field: &str, value: Option<Value>) -> Result<i64, ApiError> {
 pub fn optional_id(field: &str, value: Option<Value>) -> Result<Option<i64>, ApiError> {
     let problem = match value {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(number)) => match number.as_i64() {
+        Some(Value::Number(number)) => match whole_number(&number) {
             Some(id) if id > 0 => return Ok(Some(id)),
             _ => format!("expected a positive whole number, found {number}"),
         },
@@ -106,12 +106,30 @@ pub fn optional_id(field: &str, value: Option<Value>) -> Result<Option<i64>, Api
     Err(ApiError::invalid_field(field, problem))
 }
 
-/// Parses a positive id from text made only of ASCII digits (no sign, no spaces).
+/// A JSON number that is a whole number: `17`, and also `17.0` or `1.7e1`, which JSON (and
+/// JSON Schema's `integer`) count as the same number. Fractions and values beyond 2^53 as
+/// floating point (where whole-ness cannot be told) are not.
+fn whole_number(number: &serde_json::Number) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    number.as_i64().or_else(|| {
+        let value = number.as_f64()?;
+        (value.fract() == 0.0 && value.abs() <= EXACT).then_some(value as i64)
+    })
+}
+
+/// Parses a positive id from text made only of ASCII digits (no sign, no spaces), possibly
+/// followed by a decimal point and zeros: `17.0` is the whole number 17, as JSON Schema's
+/// `integer` counts it (and as generated clients may write it in a path or a query).
 pub fn parse_id(text: &str) -> Option<i64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = match text.split_once('.') {
+        Some((digits, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => digits,
+        Some(_) => return None,
+        None => text,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    text.parse::<i64>().ok().filter(|id| *id > 0)
+    digits.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
 /// A required absolute `http` or `https` URL with a host.
@@ -153,10 +171,23 @@ mod tests {
     fn ids_accept_numbers_and_digit_strings_only() {
         assert_eq!(required_id("id", Some(json!(17))).unwrap(), 17);
         assert_eq!(required_id("id", Some(json!("17"))).unwrap(), 17);
+        assert_eq!(required_id("id", Some(json!("0017"))).unwrap(), 17);
+        assert_eq!(required_id("id", Some(json!("17.00"))).unwrap(), 17);
+        assert_eq!(required_id("id", Some(json!(17.0))).unwrap(), 17);
+        assert_eq!(required_id("id", Some(json!(1.7e1))).unwrap(), 17);
         for bad in [
             json!(0),
             json!(-3),
             json!(1.5),
+            json!(0.0),
+            json!(-2.0),
+            json!(1e300),
+            json!("0"),
+            json!("000"),
+            json!("17."),
+            json!(".0"),
+            json!("17.5"),
+            json!("1.0.0"),
             json!("1a"),
             json!(" 1"),
             json!("+1"),

@@ -47,7 +47,7 @@ fn create_oauth_app() {}
     description = "The applications the caller may read (their tenant's, the system tenant's and those of tenants they administer; administrators all), ordered by id, one page at a time. List items carry neither `clientId` nor `clientSecret`.",
     params(
         ("tenantId" = Option<i64>, Query, minimum = 1, description = "Only this tenant's applications."),
-        ("tenantName" = Option<String>, Query, description = "Only this tenant's applications, by name; an unknown name matches nothing."),
+        ("tenantName" = Option<String>, Query, description = "Only this tenant's applications, by name; an unknown name matches nothing. With `tenantId` too, both filters apply."),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
         ("after" = Option<i64>, Query, minimum = 0, description = "Only ids greater than this: the last id of the previous page."),
     ),
@@ -105,7 +105,7 @@ fn delete_oauth_app() {}
 #[utoipa::path(post, path = "/api/mgmt/oauthprofiles", tag = PROFILES,
     summary = "Create an OAuth profile",
     description = "MgmtAPI (11) + CreateDataSource (1), or an administrator. The profile belongs to the caller, or to `?user=`. `oauthAppId` must name an application of the owner's tenant or of the system tenant (else 400 `222207702`). Names are unique per owner.",
-    params(("user" = Option<String>, Query, description = "Act on behalf of this user (administrators; MgmtAPI + OnBehalfOf (21) for users of tenants the caller administers).")),
+    params(("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user (administrators; MgmtAPI + OnBehalfOf (21) for users of tenants the caller administers).")),
     request_body(content = OauthProfileRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = OauthProfile),
@@ -123,7 +123,7 @@ fn create_oauth_profile() {}
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
         ("after" = Option<i64>, Query, minimum = 0, description = "Only ids greater than this: the last id of the previous page."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     responses(
         (status = 200, description = "One page of profiles.", body = OauthProfileList),
@@ -138,7 +138,7 @@ fn list_oauth_profiles() {}
     description = "With its tokens. Another user's profile is 404. MgmtAPI (11) + ViewDataSource (2), or an administrator.",
     params(
         ("id" = i64, Path, minimum = 1, description = "The profile's id."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     responses(
         (status = 200, description = "The profile.", body = OauthProfile),
@@ -154,7 +154,7 @@ fn read_oauth_profile() {}
     description = "Replaces the whole profile under the rules of create. MgmtAPI (11) + ModifyDataSource (3), or an administrator.",
     params(
         ("id" = i64, Path, minimum = 1, description = "The profile's id."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     request_body(content = OauthProfileRequest, content_type = "application/json"),
     responses(
@@ -172,7 +172,7 @@ fn update_oauth_profile() {}
     description = "MgmtAPI (11) + DeleteDataSource (4), or an administrator.",
     params(
         ("id" = i64, Path, minimum = 1, description = "The profile's id."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     responses(
         (status = 204, description = "Deleted."),
@@ -188,7 +188,7 @@ fn delete_oauth_profile() {}
 #[utoipa::path(post, path = "/api/mgmt/oauth/client/applications", tag = CLIENTS,
     summary = "Register a client application",
     description = "Any active user, for themself (or `?user=`). The answer is the only one that shows the new `clientSecret`. Names are unique per owner.",
-    params(("user" = Option<String>, Query, description = "Act on behalf of this user.")),
+    params(("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user.")),
     request_body(content = ClientApplicationRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Registered, with `clientId` and `clientSecret`.", body = ClientApplication),
@@ -206,7 +206,7 @@ fn create_client_application() {}
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, default 100."),
         ("after" = Option<i64>, Query, minimum = 0, description = "Only ids greater than this: the last id of the previous page."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     responses(
         (status = 200, description = "One page of client applications.", body = ClientApplicationList),
@@ -221,7 +221,7 @@ fn list_client_applications() {}
     description = "Without its secret. Another user's application is 404.",
     params(
         ("id" = i64, Path, minimum = 1, description = "The client application's id."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     responses(
         (status = 200, description = "The client application.", body = ClientApplication),
@@ -237,7 +237,7 @@ fn read_client_application() {}
     description = "Replaces name, description and redirect URLs; the credentials stay.",
     params(
         ("id" = i64, Path, minimum = 1, description = "The client application's id."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     request_body(content = ClientApplicationRequest, content_type = "application/json"),
     responses(
@@ -254,7 +254,7 @@ fn update_client_application() {}
     summary = "Delete a client application",
     params(
         ("id" = i64, Path, minimum = 1, description = "The client application's id."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     responses(
         (status = 204, description = "Deleted."),
@@ -270,7 +270,7 @@ fn delete_client_application() {}
     description = "Replaces the secret at once; the answer is the only one that shows the new one. No body is read.",
     params(
         ("id" = i64, Path, minimum = 1, description = "The client application's id."),
-        ("user" = Option<String>, Query, description = "Act on behalf of this user."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
     ),
     responses(
         (status = 200, description = "The client application with its new `clientSecret`.", body = ClientApplication),

@@ -34,17 +34,104 @@ impl PartialSchema for IdInput {
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .pattern(Some("^[0-9]+$")),
+                    // 1 to 18 significant digits: every id we hand out, and never one past
+                    // the largest 64-bit id.
+                    .pattern(Some("^0*[1-9][0-9]{0,17}(\\.0+)?$")),
             )
             .description(Some(
-                "A positive whole number, as a JSON number or a string of digits (`17` or \
-                 `\"17\"`).",
+                "A positive whole number, as a JSON number or a string of digits (`17`, `17.0` \
+                 or `\"17\"`).",
             ))
             .into()
     }
 }
 
 impl ToSchema for IdInput {}
+
+/// A permission id in a request body: one the system knows
+/// ([`internal_auth::permissions::ALL`]; any other is 400), as a number or a string.
+pub struct PermissionInput;
+
+impl PartialSchema for PermissionInput {
+    fn schema() -> RefOr<Schema> {
+        let known = internal_auth::permissions::ALL;
+        let numbers = known.map(|id| serde_json::json!(id));
+        let strings = known.map(|id| serde_json::json!(id.to_string()));
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .enum_values(Some(numbers)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(strings)),
+            )
+            .description(Some(
+                "A permission id the system knows, as a number or a string of digits \
+                 (docs/identity.md lists them).",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PermissionInput {}
+
+// What the services accept as URLs, as patterns a generator can draw from. They describe a
+// subset: no IPv6 literals, no user info, no private-use schemes for redirects, ports below
+// 10000; every URL they match is accepted.
+macro_rules! host_pattern {
+    () => {
+        concat!(
+            r"(([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+            r"|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})",
+            r"(:[0-9]{1,4})?"
+        )
+    };
+}
+macro_rules! path_pattern {
+    () => {
+        r"([/?][^\s#,\u0000-\u001F\u007F-\u009F]*)?"
+    };
+}
+
+/// An absolute `http` or `https` URL with a host (`authorizeURI`, `tokenURI`).
+const HTTP_URL_PATTERN: &str = concat!(
+    "^[Hh][Tt][Tt][Pp][Ss]?://",
+    host_pattern!(),
+    path_pattern!(),
+    "$"
+);
+
+/// A redirect URL: `https`, or `http` to a loopback host; no fragment.
+const REDIRECT_URL_PATTERN: &str = concat!(
+    "^([Hh][Tt][Tt][Pp][Ss]://",
+    host_pattern!(),
+    r"|[Hh][Tt][Tt][Pp]://([Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|127\.0\.0\.1)(:[0-9]{1,4})?)",
+    path_pattern!(),
+    "$"
+);
+
+/// `authorizeURI` and `tokenURI`: an absolute `http` or `https` URL with a host.
+pub struct HttpUrl;
+
+impl PartialSchema for HttpUrl {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(URL_MAX))
+            .pattern(Some(HTTP_URL_PATTERN))
+            .description(Some(
+                "An absolute `http` or `https` URL with a host, e.g. \
+                 `https://accounts.google.com/o/oauth2/auth`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for HttpUrl {}
 
 /// `redirectUrls` as sent: an array of 1 to 20 URLs, or one string of comma-separated URLs.
 pub struct RedirectUrlsInput;
@@ -53,7 +140,8 @@ impl PartialSchema for RedirectUrlsInput {
     fn schema() -> RefOr<Schema> {
         let url = ObjectBuilder::new()
             .schema_type(Type::String)
-            .max_length(Some(URL_MAX));
+            .max_length(Some(URL_MAX))
+            .pattern(Some(REDIRECT_URL_PATTERN));
         OneOfBuilder::new()
             .item(
                 ArrayBuilder::new()
@@ -64,7 +152,8 @@ impl PartialSchema for RedirectUrlsInput {
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .min_length(Some(1)),
+                    .min_length(Some(1))
+                    .pattern(Some(REDIRECT_URL_PATTERN)),
             )
             .description(Some(
                 "1 to 20 absolute redirect URLs, as an array or one comma-separated string. \
@@ -88,23 +177,36 @@ pub struct OauthAppRequest {
     pub data_store: IdInput,
     /// Defaults to the caller's tenant.
     pub tenant_id: Option<IdInput>,
-    #[schema(max_length = 256)]
+    #[schema(
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
-    #[schema(min_length = 1, max_length = 1024)]
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub client_id: String,
     /// Echoed by create and update only; never read back.
-    #[schema(min_length = 1, max_length = 1024)]
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub client_secret: String,
     /// An absolute `http` or `https` URL with a host.
     #[serde(rename = "authorizeURI")]
-    #[schema(max_length = 2048)]
-    pub authorize_uri: String,
+    pub authorize_uri: HttpUrl,
     /// An absolute `http` or `https` URL with a host.
     #[serde(rename = "tokenURI")]
-    #[schema(max_length = 2048)]
-    pub token_uri: String,
+    pub token_uri: HttpUrl,
     /// Kept as sent.
-    #[schema(min_length = 1, max_length = 1024)]
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub scope: String,
 }
 
@@ -118,12 +220,22 @@ pub struct OauthProfileRequest {
     /// An OAuth application of the owner's tenant or of the system tenant (else 400
     /// `222207702`).
     pub oauth_app_id: IdInput,
-    #[schema(max_length = 256)]
+    #[schema(
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
     /// An empty one counts as absent.
-    #[schema(max_length = 8192)]
+    #[schema(
+        max_length = 8192,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub access_token: Option<String>,
-    #[schema(min_length = 1, max_length = 8192)]
+    #[schema(
+        min_length = 1,
+        max_length = 8192,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub refresh_token: String,
 }
 
@@ -167,9 +279,16 @@ pub struct OauthProfileList {
 #[serde(rename_all = "camelCase")]
 pub struct ClientApplicationRequest {
     /// Any printable text: it is shown to people.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
-    #[schema(max_length = 256)]
+    #[schema(
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
     pub redirect_urls: RedirectUrlsInput,
 }
@@ -203,7 +322,10 @@ pub struct ClientApplicationList {
 pub struct TenantRequest {
     #[schema(pattern = "^[A-Za-z0-9_]{1,128}$", max_length = 128)]
     pub name: String,
-    #[schema(max_length = 256)]
+    #[schema(
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
 }
 
@@ -228,14 +350,18 @@ pub struct TenantList {
 #[serde(rename_all = "camelCase")]
 pub struct UserCreateRequest {
     /// No `:`, no control characters, no white space at either end.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^:\\s\\u0000-\\u001F\\u007F-\\u009F]([^:\\u0000-\\u001F\\u007F-\\u009F]*[^:\\s\\u0000-\\u001F\\u007F-\\u009F])?$"
+    )]
     pub user_name: String,
     #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     /// Defaults to the system tenant (1).
     pub tenant_id: Option<IdInput>,
     /// Known permission ids; may be empty.
-    pub permissions: Vec<IdInput>,
+    pub permissions: Vec<PermissionInput>,
     /// The tenants whose users this user manages.
     pub administered_tenants: Option<Vec<IdInput>>,
     /// Defaults to `true`.
@@ -247,12 +373,16 @@ pub struct UserCreateRequest {
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserUpdateRequest {
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^:\\s\\u0000-\\u001F\\u007F-\\u009F]([^:\\u0000-\\u001F\\u007F-\\u009F]*[^:\\s\\u0000-\\u001F\\u007F-\\u009F])?$"
+    )]
     pub user_name: String,
     #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     pub tenant_id: Option<IdInput>,
-    pub permissions: Vec<IdInput>,
+    pub permissions: Vec<PermissionInput>,
     pub administered_tenants: Option<Vec<IdInput>>,
     pub active: Option<bool>,
 }

@@ -12,7 +12,8 @@ mod users;
 use actix_web::web;
 use client_registration_client::ClientRegistrationClient;
 use oauth_profiles_client::OauthProfilesClient;
-use service_kit::method_not_allowed_route;
+
+use crate::methods::reject_method;
 
 /// The services that hold rows owned by a user, asked to purge them when the user is deleted.
 #[derive(Debug, Clone)]
@@ -42,27 +43,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/admin/tenants")
             .route(web::post().to(tenants::create::create))
             .route(web::get().to(tenants::list::list))
-            .default_service(method_not_allowed_route()),
+            .default_service(web::to(reject_method)),
     )
     .service(
         web::resource("/admin/tenants/{id}")
             .route(web::get().to(tenants::read::read))
             .route(web::put().to(tenants::update::update))
             .route(web::delete().to(tenants::delete::delete))
-            .default_service(method_not_allowed_route()),
+            .default_service(web::to(reject_method)),
     )
     .service(
         web::resource("/admin/users")
             .route(web::post().to(users::create::create))
             .route(web::get().to(users::list::list))
-            .default_service(method_not_allowed_route()),
+            .default_service(web::to(reject_method)),
     )
     .service(
         web::resource("/admin/users/{id}")
             .route(web::get().to(users::read::read))
             .route(web::put().to(users::update::update))
             .route(web::delete().to(users::delete::delete))
-            .default_service(method_not_allowed_route()),
+            .default_service(web::to(reject_method)),
     );
 }
 

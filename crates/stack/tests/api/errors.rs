@@ -157,3 +157,115 @@ fn assert_bad_number(r: &Reply) {
     };
     r.envelope(400, expected);
 }
+
+/// Found by schemathesis: 405 carried no `Allow`, `?user=` was looked up (400) before the
+/// method was refused, and the open routes answered 404 to other methods.
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow_before_anything_else_is_looked_at() {
+    let app = spawn_stack().await;
+    let cases = [
+        (Method::TRACE, "/api/mgmt/oauthapps", "GET, POST"),
+        (Method::PATCH, "/api/mgmt/oauthapps/1", "GET, PUT, DELETE"),
+        (
+            Method::TRACE,
+            "/api/mgmt/oauthprofiles/1?user=",
+            "GET, PUT, DELETE",
+        ),
+        (
+            Method::TRACE,
+            "/api/mgmt/oauth/client/applications/1/reset?user=nobody",
+            "PUT",
+        ),
+        (Method::PATCH, "/api/admin/tenants/1", "GET, PUT, DELETE"),
+        (Method::DELETE, "/api/admin/users", "GET, POST"),
+    ];
+    for (method, path, allow) in cases {
+        let r = app.admin(method.clone(), path, None).await;
+        r.envelope(405, codes::METHOD_NOT_ALLOWED);
+        assert_eq!(r.headers["allow"], allow, "{method} {path}");
+    }
+    for path in ["/healthz", "/openapi.json"] {
+        let r = app.call(Method::POST, path, None, None).await;
+        r.envelope(405, codes::METHOD_NOT_ALLOWED);
+        assert_eq!(r.headers["allow"], "GET", "{path}");
+    }
+    // Without credentials the answer is still 401 first: the method says nothing about access.
+    let r = app
+        .call(Method::TRACE, "/api/mgmt/oauthapps", None, None)
+        .await;
+    r.envelope(401, codes::UNAUTHENTICATED);
+}
+
+/// Found by schemathesis: `tenantId=0` was taken (and matched nothing); `tenantId` with
+/// `tenantName` was refused although both can apply.
+#[tokio::test]
+async fn tenant_filters_are_positive_ids_and_combine() {
+    let app = spawn_stack().await;
+    let created = app.create_app("Filtered").await;
+    let list = |query: &str| format!("/api/mgmt/oauthapps?{query}");
+    for bad in [
+        "tenantId=0",
+        "tenantId=-1",
+        "tenantId=x",
+        "tenantId=1&tenantId=2",
+    ] {
+        let r = app.admin(Method::GET, &list(bad), None).await;
+        r.envelope(400, "222200003");
+    }
+    let ids = |r: &Reply| -> Vec<i64> {
+        r.json()["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect()
+    };
+    let both_same = app
+        .admin(Method::GET, &list("tenantId=1&tenantName=system"), None)
+        .await;
+    let system = app
+        .admin(Method::GET, &list("tenantName=system"), None)
+        .await;
+    assert_eq!(ids(&system), vec![created["id"].as_i64().unwrap()]);
+    assert_eq!(ids(&both_same), ids(&system));
+    let r = app
+        .admin(
+            Method::POST,
+            "/api/admin/tenants",
+            Some(json!({"name": "Other"})),
+        )
+        .await;
+    let other = r.json()["id"].as_i64().unwrap();
+    let both_different = app
+        .admin(
+            Method::GET,
+            &list(&format!("tenantId={other}&tenantName=system")),
+            None,
+        )
+        .await;
+    assert_eq!(both_different.json(), json!({"applications": []}));
+}
+
+/// Found by schemathesis: an id is a whole number however JSON writes it (`17.0`), and a
+/// string of digits may have leading zeros.
+#[tokio::test]
+async fn ids_are_whole_numbers_however_json_writes_them() {
+    let app = spawn_stack().await;
+    let id = app.create_app("Written").await["id"].as_i64().unwrap();
+    for (n, written) in [format!("{id}.0"), format!("\"00{id}\""), format!("{id}e0")]
+        .into_iter()
+        .enumerate()
+    {
+        let body = format!(r#"{{"name":"P{n}","oauthAppId":{written},"refreshToken":"r"}}"#);
+        let r = app
+            .raw(
+                Method::POST,
+                "/api/mgmt/oauthprofiles",
+                "application/json",
+                body.into_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{written}: {}", r.text);
+        assert_eq!(r.json()["oauthAppId"], id);
+    }
+}

@@ -12,7 +12,9 @@ use crate::models;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
-    tenant_id: Option<u32>,
+    /// 0 matches no tenant: the gateway sends it for a `tenantName` that names none (it
+    /// refuses 0 from callers).
+    tenant_id: Option<i64>,
     limit: Option<i64>,
     after: Option<i64>,
 }
@@ -25,7 +27,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = Page::parse(query.limit, query.after)?;
-    let wanted = query.tenant_id.map(i64::from);
+    let wanted = query.tenant_id;
     let tenants = match (readable_tenants(&caller), wanted) {
         (None, None) => None,
         (None, Some(tenant)) => Some(vec![tenant]),

@@ -1,0 +1,156 @@
+//! Which methods each public path takes, read from the OpenAPI document the gateway serves, so
+//! that the document and the answers cannot disagree.
+//!
+//! A documented path asked with another method is 405 with `Allow` (RFC 9110 15.5.6) and the
+//! envelope, answered by the gateway itself: the request is not forwarded, and `?user=` is not
+//! looked up for it (a wrong method is the first thing wrong with such a request). A path the
+//! document does not have is left to routing (404).
+
+use actix_web::http::header::{HeaderValue, ALLOW};
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use api_common::{ApiError, ErrorCode};
+use serde_json::Value;
+
+/// The documented paths and their methods.
+pub struct RouteMethods {
+    routes: Vec<Route>,
+}
+
+struct Route {
+    /// The path's segments; `None` stands for a `{parameter}`.
+    segments: Vec<Option<String>>,
+    methods: Vec<Method>,
+    /// `methods` as an `Allow` header value.
+    allow: HeaderValue,
+}
+
+/// The operations of an OpenAPI path item, by the key they have in it.
+const METHODS: [(&str, Method); 8] = [
+    ("get", Method::GET),
+    ("head", Method::HEAD),
+    ("post", Method::POST),
+    ("put", Method::PUT),
+    ("patch", Method::PATCH),
+    ("delete", Method::DELETE),
+    ("options", Method::OPTIONS),
+    ("trace", Method::TRACE),
+];
+
+impl RouteMethods {
+    /// From a rendered OpenAPI document (its `paths` object).
+    pub fn from_document(document: &Value) -> Self {
+        let paths = document["paths"].as_object().into_iter().flatten();
+        let routes = paths
+            .filter_map(|(path, item)| {
+                let methods: Vec<Method> = METHODS
+                    .iter()
+                    .filter(|(key, _)| item.get(*key).is_some())
+                    .map(|(_, method)| method.clone())
+                    .collect();
+                let allow = methods
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let allow = HeaderValue::from_str(&allow).ok()?;
+                let segments = path
+                    .split('/')
+                    .map(|segment| {
+                        let parameter = segment.starts_with('{') && segment.ends_with('}');
+                        (!parameter).then(|| segment.to_owned())
+                    })
+                    .collect();
+                Some(Route {
+                    segments,
+                    methods,
+                    allow,
+                })
+            })
+            .collect();
+        RouteMethods { routes }
+    }
+
+    fn route(&self, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|route| {
+            let mut given = path.split('/');
+            route
+                .segments
+                .iter()
+                .all(|segment| match (segment, given.next()) {
+                    (Some(literal), Some(given)) => literal == given,
+                    (None, Some(given)) => !given.is_empty(),
+                    (_, None) => false,
+                })
+                && given.next().is_none()
+        })
+    }
+
+    /// The `Allow` value when `path` is documented and `method` is not one of its methods;
+    /// `None` when the method is right or the path is not documented.
+    pub fn refused(&self, method: &Method, path: &str) -> Option<HeaderValue> {
+        let route = self.route(path)?;
+        (!route.methods.contains(method)).then(|| route.allow.clone())
+    }
+}
+
+/// 405 in the envelope, with `Allow`.
+pub fn method_not_allowed(req: &HttpRequest, allow: HeaderValue) -> HttpResponse {
+    let mut response = ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("Method {} is not allowed on '{}'", req.method(), req.path()),
+    )
+    .error_response();
+    response.headers_mut().insert(ALLOW, allow);
+    response
+}
+
+/// The fallback of a resource the gateway serves itself: 405, with `Allow` from the document
+/// (an app built without the table, as in unit tests of the routes, answers 405 without it).
+pub async fn reject_method(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allow = req
+        .app_data::<web::Data<RouteMethods>>()
+        .and_then(|routes| routes.refused(req.method(), req.path()));
+    match allow {
+        Some(allow) => Ok(method_not_allowed(&req, allow)),
+        None => api_common::http::method_not_allowed(req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn methods_come_from_the_document_and_parameters_match_one_segment() {
+        let routes = RouteMethods::from_document(&json!({"paths": {
+            "/api/things": {"get": {}, "post": {}, "parameters": []},
+            "/api/things/{id}": {"get": {}, "put": {}, "delete": {}},
+            "/api/things/{id}/reset": {"put": {}},
+        }}));
+        let allow = |method: Method, path: &str| {
+            routes
+                .refused(&method, path)
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+        };
+        assert_eq!(allow(Method::GET, "/api/things"), None);
+        assert_eq!(
+            allow(Method::TRACE, "/api/things").as_deref(),
+            Some("GET, POST")
+        );
+        assert_eq!(
+            allow(Method::POST, "/api/things/7").as_deref(),
+            Some("GET, PUT, DELETE")
+        );
+        assert_eq!(
+            allow(Method::GET, "/api/things/7/reset").as_deref(),
+            Some("PUT")
+        );
+        // Not documented: left to routing.
+        assert_eq!(allow(Method::TRACE, "/api/things/7/other"), None);
+        assert_eq!(allow(Method::TRACE, "/api/things//reset"), None);
+        assert_eq!(allow(Method::TRACE, "/api/thing"), None);
+        assert_eq!(allow(Method::TRACE, "/api/things/"), None);
+    }
+}
