@@ -253,8 +253,10 @@ check_dockerfile() {
 }
 
 check_shell() {
-    "$bin/shellcheck" deploy/validate.sh deploy/compose/*.sh "$image_scripts"/*
-    echo "shellcheck: no findings in deploy/validate.sh, deploy/compose/*.sh and the image's" \
+    "$bin/shellcheck" deploy/validate.sh deploy/compose/*.sh "$image_scripts"/* \
+        .ci/run bench/run.sh fuzz/run.sh
+    echo "shellcheck: no findings in .ci/run, bench/run.sh, fuzz/run.sh, deploy/validate.sh," \
+        "deploy/compose/*.sh and the image's" \
         "$(find "$image_scripts" -type f -printf '%f ' | sed 's/ $//')"
 }
 

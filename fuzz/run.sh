@@ -69,6 +69,7 @@ STACK_LOG="$REPORT_DIR/stack.log"
 mkdir -p "$REPORT_DIR"
 STACK_PID=""
 
+# shellcheck disable=SC2329 # called by the EXIT trap
 cleanup() {
     local rc=$?
     if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
@@ -139,6 +140,8 @@ if [ -n "${FUZZ_EXTRA_CONFIG:-}" ]; then
     cat "$FUZZ_EXTRA_CONFIG" >>"$CONFIG"
 fi
 
+PHASES=examples,coverage,fuzzing,stateful
+REPORTS=junit,ndjson
 ARGS=(
     --no-color
     --config-file "$CONFIG"
@@ -146,7 +149,7 @@ ARGS=(
     --auth "admin:$ADMIN_PASSWORD"
     --checks all
     --mode all
-    --phases examples,coverage,fuzzing,stateful
+    --phases "$PHASES"
     --max-examples "$MAX_EXAMPLES"
     --seed "$SEED"
     --workers "$WORKERS"
@@ -154,7 +157,7 @@ ARGS=(
     --request-timeout 30
     --continue-on-failure
     --output-sanitize false
-    --report junit,ndjson
+    --report "$REPORTS"
     --report-junit-path "$REPORT_DIR/junit.xml"
     --report-ndjson-path "$REPORT_DIR/events.ndjson"
 )
