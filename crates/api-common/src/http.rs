@@ -176,6 +176,42 @@ pub const DEFAULT_PAGE_SIZE: i64 = 100;
 /// The largest `limit` accepted.
 pub const MAX_PAGE_SIZE: i64 = 1000;
 
+/// Serde `deserialize_with` for an optional whole-number query parameter (`?limit=`,
+/// `?tenantId=`): `17`, and `17.0`, which JSON Schema's `integer` (and so the OpenAPI document)
+/// counts as the same number; a sign is allowed, range checks are the caller's. Use with
+/// `#[serde(default, deserialize_with = "...")]`.
+pub fn whole_number_param<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error as _;
+    use serde::Deserialize as _;
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.as_str()),
+    };
+    let magnitude = match unsigned {
+        "0" => Some(0),
+        other => parse_id(other).or_else(|| {
+            // Zero written with a fraction of zeros ("0.0") is still zero.
+            let (digits, zeros) = other.split_once('.')?;
+            let zero = !digits.is_empty()
+                && digits.bytes().all(|b| b == b'0')
+                && !zeros.is_empty()
+                && zeros.bytes().all(|b| b == b'0');
+            zero.then_some(0)
+        }),
+    };
+    match magnitude {
+        Some(value) if negative => Ok(Some(-value)),
+        Some(value) => Ok(Some(value)),
+        None => Err(D::Error::custom(format!("'{text}' is not a whole number"))),
+    }
+}
+
 /// One page of a list: at most `limit` items with ids greater than `after`, in id order. Keyset
 /// paging, so a page costs the same however many rows come before it; the next page is asked
 /// with `after` = the last id received.

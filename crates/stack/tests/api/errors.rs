@@ -268,4 +268,26 @@ async fn ids_are_whole_numbers_however_json_writes_them() {
         assert_eq!(r.status, 201, "{written}: {}", r.text);
         assert_eq!(r.json()["oauthAppId"], id);
     }
+    // In paths and query strings too.
+    let r = app
+        .admin(Method::GET, &format!("/api/mgmt/oauthapps/{id}.0"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for query in ["tenantId=1.0&limit=5.0&after=0.0", "tenantId=001&limit=05"] {
+        let r = app
+            .admin(Method::GET, &format!("/api/mgmt/oauthapps?{query}"), None)
+            .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        assert_eq!(r.json()["applications"][0]["id"], id, "{query}");
+    }
+    for query in ["limit=5.5", "after=1e3", "limit=-0.0.0"] {
+        let r = app
+            .admin(
+                Method::GET,
+                &format!("/api/mgmt/oauthprofiles?{query}"),
+                None,
+            )
+            .await;
+        r.envelope(400, "222200003");
+    }
 }

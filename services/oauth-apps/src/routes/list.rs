@@ -14,8 +14,11 @@ use crate::models;
 pub struct ListQuery {
     /// 0 matches no tenant: the gateway sends it for a `tenantName` that names none (it
     /// refuses 0 from callers).
+    #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
     tenant_id: Option<i64>,
+    #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
     limit: Option<i64>,
+    #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
     after: Option<i64>,
 }
 

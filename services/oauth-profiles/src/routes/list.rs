@@ -10,7 +10,9 @@ use crate::models::{self, OauthProfile, ProfileList};
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
+    #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
     limit: Option<i64>,
+    #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
     after: Option<i64>,
 }
 
