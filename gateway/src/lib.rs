@@ -152,8 +152,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             cause,
         })?
         .port();
-    let openapi = ApiDocument::render()?;
-    let route_methods = web::Data::new(RouteMethods::from_document(&openapi.value));
+    let (openapi, route_methods) = ApiDocument::render()?;
+    let route_methods = web::Data::new(route_methods);
     let openapi = web::Data::new(openapi);
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
@@ -245,21 +245,18 @@ async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
 /// rendered once at start-up.
 struct ApiDocument {
     json: web::Bytes,
-    /// The same, parsed: where the gateway reads which methods each path takes.
-    value: serde_json::Value,
 }
 
 impl ApiDocument {
-    fn render() -> Result<Self, StartError> {
+    /// The document, and the methods of each path read back from it (the parsed form is not
+    /// kept: only the table is needed after start-up).
+    fn render() -> Result<(Self, RouteMethods), StartError> {
         let failed = |e: serde_json::Error| {
             StartError::Other(format!("cannot render the OpenAPI document: {e}"))
         };
         let json = api_doc::openapi().to_json().map_err(failed)?;
-        let value = serde_json::from_str(&json).map_err(failed)?;
-        Ok(ApiDocument {
-            json: json.into(),
-            value,
-        })
+        let routes = RouteMethods::from_document(&serde_json::from_str(&json).map_err(failed)?);
+        Ok((ApiDocument { json: json.into() }, routes))
     }
 }
 

@@ -16,7 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::Enveloped;
-use crate::fields::parse_id;
+use crate::fields::{parse_id, parse_whole_number};
 use crate::{ApiError, ErrorCode};
 
 /// Default limit on a JSON body, in bytes.
@@ -189,27 +189,9 @@ where
     let Some(text) = Option::<String>::deserialize(deserializer)? else {
         return Ok(None);
     };
-    let (negative, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.as_str()),
-    };
-    let magnitude = match unsigned {
-        "0" => Some(0),
-        other => parse_id(other).or_else(|| {
-            // Zero written with a fraction of zeros ("0.0") is still zero.
-            let (digits, zeros) = other.split_once('.')?;
-            let zero = !digits.is_empty()
-                && digits.bytes().all(|b| b == b'0')
-                && !zeros.is_empty()
-                && zeros.bytes().all(|b| b == b'0');
-            zero.then_some(0)
-        }),
-    };
-    match magnitude {
-        Some(value) if negative => Ok(Some(-value)),
-        Some(value) => Ok(Some(value)),
-        None => Err(D::Error::custom(format!("'{text}' is not a whole number"))),
-    }
+    parse_whole_number(&text)
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("'{text}' is not a whole number")))
 }
 
 /// One page of a list: at most `limit` items with ids greater than `after`, in id order. Keyset
