@@ -1,9 +1,12 @@
 //! Authentication of public requests: HTTP Basic checked against the users table, then an
 //! internal token for the services.
 //!
-//! Every request reads the caller's row (one lookup on the unique user name index), so a
-//! changed password, a deactivation, a deletion or a change of permissions takes effect on the
-//! very next request, on every gateway replica. argon2 is deliberately slow, so a verified
+//! Every request checks the caller's row as it is now: a changed password, a deactivation, a
+//! deletion or a change of permissions takes effect on the very next request on the gateway
+//! that made the change, and within `GATEWAY_USER_CACHE_MS` (1 s) on every other replica.
+//! Rows are read on the unique user name index and kept that long ([`UserCache`]); a change
+//! through this gateway's admin API forgets them at once ([`forget_users_after_writes`]), and
+//! 0 reads the row on every request. argon2 is deliberately slow, so a verified
 //! credential is remembered for a short while ([`CredentialCache`]): keyed by an HMAC of user
 //! name and password under a key that lives only in this process (the cache never holds a
 //! password or anything from which one could be tested offline), it maps to the password hash
@@ -20,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
 use api_common::error::Challenge;
@@ -32,6 +36,7 @@ use internal_auth::{Identity, TokenSigner};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::forward::is_under;
 use crate::methods::RouteMethods;
 use crate::models::users;
 use crate::{on_behalf, password};
@@ -45,6 +50,7 @@ const ARGON2_CONCURRENCY: usize = 4;
 /// What the gateway needs to authenticate a request.
 pub struct Authenticator {
     pool: DbPool,
+    users: UserCache,
     credentials: CredentialCache,
     tokens: TokenCache,
     signer: TokenSigner,
@@ -113,14 +119,18 @@ impl FromRequest for Authenticated {
 }
 
 impl Authenticator {
+    /// `credential_ttl`: how long a verified credential counts; `user_ttl`: how long a user's
+    /// row, once read, is used without reading it again (zero: read on every request).
     pub fn new(
         pool: DbPool,
         signer: TokenSigner,
-        cache_ttl: Duration,
+        credential_ttl: Duration,
+        user_ttl: Duration,
     ) -> Result<Self, argon2::password_hash::Error> {
         Ok(Authenticator {
             pool,
-            credentials: CredentialCache::new(cache_ttl),
+            users: UserCache::new(user_ttl),
+            credentials: CredentialCache::new(credential_ttl),
             tokens: TokenCache::default(),
             signer,
             dummy_hash: password::hash(&password::generate(24))?,
@@ -128,6 +138,31 @@ impl Authenticator {
             argon2_permits: tokio::sync::Semaphore::new(ARGON2_CONCURRENCY),
             argon2_runs: AtomicU64::new(0),
         })
+    }
+
+    /// The user named `user_name`, from the [`UserCache`] or else read now.
+    async fn find_user(&self, user_name: &str) -> Result<Option<Arc<users::User>>, ApiError> {
+        if let Some(user) = self.users.get(user_name) {
+            return Ok(Some(user));
+        }
+        // Taken before the read: a change committed while it runs makes the row stale.
+        let generation = self.users.generation();
+        let lookup_name = user_name.to_owned();
+        let user = run_db(&self.pool, move |conn| {
+            users::find_by_name(conn, &lookup_name)
+        })
+        .await?
+        .map(Arc::new);
+        if let Some(user) = &user {
+            self.users.insert(user.clone(), generation);
+        }
+        Ok(user)
+    }
+
+    /// To be called after this gateway changed users (or what their identity is made of): the
+    /// next request of every user reads their row again.
+    pub fn users_changed(&self) {
+        self.users.forget_all();
     }
 
     /// How many argon2 verifications this gateway has run (a cache hit runs none).
@@ -152,7 +187,7 @@ impl Authenticator {
     async fn verify_password(
         &self,
         secret: String,
-        user: &Option<users::User>,
+        user: Option<&users::User>,
     ) -> Result<bool, ApiError> {
         let hash = match user {
             Some(user) => user.password_hash.clone(),
@@ -172,11 +207,7 @@ impl Authenticator {
     /// The user the `Authorization: Basic` header names, from their current row, or 401.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
         let (user_name, secret) = basic_credentials(headers)?;
-        let lookup_name = user_name.clone();
-        let user = run_db(&self.pool, move |conn| {
-            users::find_by_name(conn, &lookup_name)
-        })
-        .await?;
+        let user = self.find_user(&user_name).await?;
         let fingerprint = self.credentials.fingerprint(&user_name, &secret);
         if let Some(user) = &user {
             if user.active && self.credentials.verified(&fingerprint, &user.password_hash) {
@@ -194,7 +225,7 @@ impl Authenticator {
                 {
                     true
                 }
-                _ => self.verify_password(secret, &user).await?,
+                _ => self.verify_password(secret, user.as_deref()).await?,
             }
         };
         self.release_gate(&fingerprint, gate);
@@ -216,12 +247,8 @@ impl Authenticator {
         if !on_behalf::may_act_on_behalf(caller) {
             return Err(on_behalf::forbidden(name));
         }
-        let lookup_name = name.to_owned();
-        let target = run_db(&self.pool, move |conn| {
-            users::find_by_name(conn, &lookup_name)
-        })
-        .await?;
-        on_behalf::authorize(caller, name, target.as_ref())
+        let target = self.find_user(name).await?;
+        on_behalf::authorize(caller, name, target.as_deref())
     }
 
     /// The internal token that carries `authenticated` to a service.
@@ -273,6 +300,81 @@ fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), ApiError> 
         return Err(bad_credentials());
     }
     Ok((user.to_owned(), secret.to_owned()))
+}
+
+/// Users' rows as recently read, by name, each used for `ttl` after it was read.
+///
+/// Every change this gateway makes to users bumps `generation` and empties the map; a row read
+/// while a change commits is not kept (its read began in an older generation), so after
+/// [`UserCache::forget_all`] returns, no row from before the change is used. Only rows that
+/// exist are kept: an unknown name is read every time (and answered after a dummy argon2 run).
+struct UserCache {
+    ttl: Duration,
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, CachedUser>>,
+}
+
+struct CachedUser {
+    user: Arc<users::User>,
+    read_at: Instant,
+}
+
+impl UserCache {
+    fn new(ttl: Duration) -> Self {
+        UserCache {
+            ttl,
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, user_name: &str) -> Option<Arc<users::User>> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(user_name)
+            .filter(|cached| cached.read_at.elapsed() < self.ttl)
+            .map(|cached| cached.user.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps `user`, read in `generation`, unless users changed since.
+    fn insert(&self, user: Arc<users::User>, generation: u64) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Under the lock, which forget_all takes after bumping the generation.
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.retain(|_, cached| cached.read_at.elapsed() < self.ttl);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            user.user_name.clone(),
+            CachedUser {
+                user,
+                read_at: Instant::now(),
+            },
+        );
+    }
+
+    fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
 }
 
 /// Recently verified credentials: HMAC fingerprint -> the password hash they matched.
@@ -410,6 +512,26 @@ pub async fn require_basic(
         }
         Err(refused) => Ok(req.error_response(refused)),
     }
+}
+
+/// Middleware for `/api`: after a request that may have changed users (any method but GET and
+/// HEAD under `/api/admin`: users, and tenants, whose deletion changes who administers what),
+/// the remembered user rows are forgotten, so that the change counts from the next request on.
+pub async fn forget_users_after_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let may_change_users =
+        !matches!(*req.method(), Method::GET | Method::HEAD) && is_under(req.path(), "/api/admin");
+    let authenticator = match may_change_users {
+        true => req.app_data::<web::Data<Authenticator>>().cloned(),
+        false => None,
+    };
+    let response = next.call(req).await;
+    if let Some(authenticator) = authenticator {
+        authenticator.users_changed();
+    }
+    response
 }
 
 /// Who the request comes from and whom it acts for.
@@ -570,7 +692,9 @@ mod tests {
         let pair = internal_auth::generate_key_pair().unwrap();
         let signer =
             TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
-        let auth = Arc::new(Authenticator::new(pool, signer, Duration::from_secs(30)).unwrap());
+        let auth = Arc::new(
+            Authenticator::new(pool, signer, Duration::from_secs(30), Duration::ZERO).unwrap(),
+        );
         let basic = |credential: &str| {
             headers(&format!(
                 "Basic {}",

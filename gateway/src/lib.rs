@@ -78,6 +78,11 @@ pub struct Config {
     /// How long a verified credential is remembered (0 turns the cache off).
     #[envconfig(from = "GATEWAY_AUTH_CACHE_SECS", default = "30")]
     pub auth_cache_secs: u64,
+    /// How long a user's row, once read, is used before it is read again, in milliseconds:
+    /// how long a change made through another gateway replica may take to count here (a
+    /// change through this one counts at once). 0 reads it on every request.
+    #[envconfig(from = "GATEWAY_USER_CACHE_MS", default = "1000")]
+    pub user_cache_ms: u64,
     /// Lifetime of internal tokens, at most 60.
     #[envconfig(from = "GATEWAY_TOKEN_TTL_SECS", default = "60")]
     pub token_ttl_secs: u64,
@@ -141,6 +146,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         pool.clone(),
         signer,
         Duration::from_secs(config.auth_cache_secs),
+        Duration::from_millis(config.user_cache_ms),
     )
     .map_err(|e| StartError::Other(format!("cannot prepare password hashing: {e}")))?;
 
@@ -186,6 +192,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .service(
                 web::scope("/api")
                     .wrap(from_fn(auth::require_basic))
+                    .wrap(from_fn(auth::forget_users_after_writes))
                     .configure(admin::configure)
                     .default_service(web::to(forward::forward)),
             )

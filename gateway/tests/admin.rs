@@ -167,8 +167,10 @@ struct TestGateway {
     client: reqwest::Client,
     handle: ServerHandle,
     stub: Option<Stub>,
+    config: gateway::Config,
     _postgres: Option<PgDatabases>,
-    _dir: TempDir,
+    /// None for a replica, which uses the first gateway's.
+    _dir: Option<TempDir>,
 }
 
 /// A URL where nothing listens.
@@ -208,11 +210,20 @@ fn start(with_stub: bool) -> TestGateway {
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         upstream_timeout_ms: 5_000,
         auth_cache_secs: 30,
+        user_cache_ms: 1_000,
         token_ttl_secs: 60,
         pool_size: 4,
         workers: Some(2),
         max_body_bytes: 256 * 1024,
     };
+    let mut gateway = run(config);
+    gateway.stub = stub;
+    gateway._postgres = postgres;
+    gateway._dir = Some(dir);
+    gateway
+}
+
+fn run(config: gateway::Config) -> TestGateway {
     let app = gateway::build(&config).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -221,13 +232,24 @@ fn start(with_stub: bool) -> TestGateway {
         base,
         client: reqwest::Client::new(),
         handle,
-        stub,
-        _postgres: postgres,
-        _dir: dir,
+        stub: None,
+        config,
+        _postgres: None,
+        _dir: None,
     }
 }
 
 impl TestGateway {
+    /// A second gateway on the same database and signing key, as another replica of a
+    /// deployment is, remembering user rows for `user_cache_ms`; stop it before this one.
+    fn replica(&self, user_cache_ms: u64) -> TestGateway {
+        run(gateway::Config {
+            addr: "127.0.0.1:0".to_owned(),
+            user_cache_ms,
+            ..self.config.clone()
+        })
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -911,6 +933,75 @@ async fn password_changes_deactivation_and_permissions_take_effect_at_once() {
     .await;
     let r = app.call(Method::GET, "/api/admin/users", new, None).await;
     assert_eq!(r.status, 200, "{}", r.text);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_change_through_another_replica_counts_once_the_user_cache_time_is_over() {
+    let app = spawn_gateway().await;
+    let uncached = app.replica(0);
+    let short = app.replica(300);
+    let long = app.replica(600_000);
+    app.create_user("dave", 1, &[], json!({})).await;
+    let probe = "/api/admin/tenants";
+    let old = Some(("dave", PASSWORD));
+    let new = Some(("dave", "new-password-2"));
+    for replica in [&uncached, &short, &long] {
+        let r = replica.call(Method::GET, probe, old, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+
+    let r = app.admin(Method::GET, "/api/admin/users", None).await;
+    let id = r.json()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["userName"] == "dave")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .admin(
+            Method::PUT,
+            &format!("/api/admin/users/{id}"),
+            Some(json!({"userName": "dave", "permissions": [], "password": "new-password-2"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // The replica that made the change and the one that keeps no rows: at once.
+    for replica in [&app, &uncached] {
+        replica
+            .call(Method::GET, probe, old, None)
+            .await
+            .envelope(401, "222200010");
+        let r = replica.call(Method::GET, probe, new, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    // One that keeps rows for 10 minutes still has the old one: the setting is what bounds it.
+    let r = long.call(Method::GET, probe, old, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // One that keeps them for 300 ms: once they are older than that.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = short.call(Method::GET, probe, old, None).await;
+        if r.status == 401 {
+            r.envelope(401, "222200010");
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old password still works on a replica that keeps rows for 300 ms"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = short.call(Method::GET, probe, new, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    for replica in [uncached, short, long] {
+        replica.stop().await;
+    }
     app.stop().await;
 }
 

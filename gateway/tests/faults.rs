@@ -156,6 +156,7 @@ async fn a_silent_upstream_is_504_while_every_other_route_keeps_answering() {
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         upstream_timeout_ms: 1_500,
         auth_cache_secs: 30,
+        user_cache_ms: 1_000,
         token_ttl_secs: 60,
         pool_size: 2,
         // One worker: a blocked worker would show at once.

@@ -40,6 +40,7 @@ fn spawn_gateway() -> (String, tempfile::TempDir) {
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         upstream_timeout_ms: 5_000,
         auth_cache_secs: 30,
+        user_cache_ms: 1_000,
         token_ttl_secs: 60,
         pool_size: 4,
         workers: Some(1),

@@ -41,6 +41,9 @@ pub struct StackConfig {
     /// How long a service may take before the caller gets 504 (gateway and peer calls).
     #[envconfig(from = "STACK_PEER_TIMEOUT_MS", default = "10000")]
     pub peer_timeout_ms: u64,
+    /// How long the gateway uses a user's row before reading it again (0: every request).
+    #[envconfig(from = "GATEWAY_USER_CACHE_MS", default = "1000")]
+    pub user_cache_ms: u64,
 }
 
 impl StackConfig {
@@ -58,6 +61,7 @@ impl StackConfig {
             admin_password: None,
             workers: None,
             peer_timeout_ms: 10_000,
+            user_cache_ms: 1_000,
         }
     }
 }
@@ -199,6 +203,7 @@ impl Stack {
             admin_password: config.admin_password.clone(),
             upstream_timeout_ms: config.peer_timeout_ms,
             auth_cache_secs: 30,
+            user_cache_ms: config.user_cache_ms,
             token_ttl_secs: 60,
             pool_size: 8,
             workers: config.workers,
