@@ -20,22 +20,60 @@ use api_common::fields::parse_id;
 use api_common::http::mark_enveloped;
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
+use service_kit::{parse_base_url, StartError};
+use url::Url;
 
 use crate::auth::{Authenticated, Authenticator};
 use crate::methods::{method_not_allowed, RouteMethods};
 use crate::models::tenants;
 
-/// The services' base URLs and the client that reaches them.
+/// The services' base URLs and the client that reaches them (each worker has its own).
+#[derive(Clone)]
 pub struct Upstreams {
     pub http: reqwest::Client,
-    pub oauth_apps: String,
-    pub oauth_profiles: String,
-    pub client_registration: String,
+    pub oauth_apps: Upstream,
+    pub oauth_profiles: Upstream,
+    pub client_registration: Upstream,
+}
+
+/// A service's base URL, parsed once: a request's URL is made from it by setting path and
+/// query, without parsing scheme and host again.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// As configured, without a trailing `/`.
+    base: String,
+    url: Url,
+}
+
+impl Upstream {
+    /// The base URL in `variable`, `value`: http(s), may have a path prefix.
+    pub fn parse(variable: &str, value: &str) -> Result<Self, StartError> {
+        let base = parse_base_url(variable, value)?;
+        let url = Url::parse(&base)
+            .map_err(|e| StartError::Other(format!("{variable} is not a URL ({value}): {e}")))?;
+        Ok(Upstream { base, url })
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `path` (already percent-encoded, as received) and `query` under the base URL.
+    fn url(&self, path: &str, query: &str) -> Url {
+        let mut url = self.url.clone();
+        match self.url.path().trim_end_matches('/') {
+            "" => url.set_path(path),
+            prefix => url.set_path(&format!("{prefix}{path}")),
+        }
+        url.set_query((!query.is_empty()).then_some(query));
+        url
+    }
 }
 
 impl Upstreams {
     /// The service owning `path`, by name and base URL.
-    fn route(&self, path: &str) -> Option<(&'static str, &str)> {
+    fn route(&self, path: &str) -> Option<(&'static str, &Upstream)> {
         let owns = |prefix: &str| is_under(path, prefix);
         if owns("/api/mgmt/oauthapps") {
             Some(("oauth-apps service", &self.oauth_apps))
@@ -66,7 +104,7 @@ pub async fn forward(
     pool: web::Data<DbPool>,
     route_methods: web::Data<RouteMethods>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some((service, base)) = upstreams.route(req.path()) else {
+    let Some((service, upstream)) = upstreams.route(req.path()) else {
         return Err(ApiError::new(
             ErrorCode::RouteNotFound,
             format!("No resource at '{}'", req.path()),
@@ -79,11 +117,7 @@ pub async fn forward(
     let token = authenticator.token_for(&auth)?;
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(ApiError::internal)?;
-    let mut url = format!("{base}{}", req.path());
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query);
-    }
+    let url = upstream.url(req.path(), &query);
     let mut outgoing = upstreams.http.request(method, url).bearer_auth(token);
     for name in [header::CONTENT_TYPE, header::ACCEPT] {
         if let Some(value) = req.headers().get(&name) {
@@ -244,6 +278,32 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn request_urls_keep_the_base_path_and_the_path_as_received() {
+        let url = |base: &str, path, query| {
+            Upstream::parse("X_URL", base)
+                .unwrap()
+                .url(path, query)
+                .to_string()
+        };
+        assert_eq!(
+            url("http://127.0.0.1:8081", "/api/mgmt/oauthapps/7", ""),
+            "http://127.0.0.1:8081/api/mgmt/oauthapps/7"
+        );
+        assert_eq!(
+            url(
+                "http://h:1/apps/",
+                "/api/mgmt/oauthapps",
+                "a=%20b&user=x%2By"
+            ),
+            "http://h:1/apps/api/mgmt/oauthapps?a=%20b&user=x%2By"
+        );
+        assert_eq!(
+            url("http://h:1/apps", "/api/mgmt/oauthprofiles/%41b", ""),
+            "http://h:1/apps/api/mgmt/oauthprofiles/%41b"
+        );
     }
 
     #[test]

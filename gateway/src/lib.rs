@@ -18,9 +18,11 @@ pub mod password;
 pub mod schema;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::middleware::{from_fn, Condition, Logger};
 use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use api_common::http::{envelope_guard, json_config, not_found, query_config};
 use api_common::ApiError;
@@ -28,11 +30,11 @@ use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
 use internal_auth::TokenSigner;
-use service_kit::{bind, parse_base_url, peer_client, Application, StartError};
+use service_kit::{bind, peer_client, Application, StartError};
 
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
-use crate::forward::Upstreams;
+use crate::forward::{Upstream, Upstreams};
 use crate::methods::{reject_method, RouteMethods};
 
 /// The routes the gateway answers without credentials, outside `/api`: (method, path).
@@ -113,11 +115,12 @@ impl std::fmt::Debug for Config {
 pub fn build(config: &Config) -> Result<Application, StartError> {
     let url = DatabaseUrl::parse("GATEWAY_DATABASE_URL", &config.database_url)?;
     let signer = load_signer(config)?;
+    let timeout = Duration::from_millis(config.upstream_timeout_ms);
     let upstreams = Upstreams {
-        http: peer_client(Duration::from_millis(config.upstream_timeout_ms))?,
-        oauth_apps: parse_base_url("OAUTH_APPS_URL", &config.oauth_apps_url)?,
-        oauth_profiles: parse_base_url("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
-        client_registration: parse_base_url(
+        http: peer_client(timeout)?,
+        oauth_apps: Upstream::parse("OAUTH_APPS_URL", &config.oauth_apps_url)?,
+        oauth_profiles: Upstream::parse("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
+        client_registration: Upstream::parse(
             "CLIENT_REGISTRATION_URL",
             &config.client_registration_url,
         )?,
@@ -125,11 +128,11 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let purge = OwnerPurge {
         oauth_profiles: oauth_profiles_client::OauthProfilesClient::new(
             upstreams.http.clone(),
-            upstreams.oauth_profiles.clone(),
+            upstreams.oauth_profiles.base().to_owned(),
         ),
         client_registration: client_registration_client::ClientRegistrationClient::new(
             upstreams.http.clone(),
-            upstreams.client_registration.clone(),
+            upstreams.client_registration.base().to_owned(),
         ),
     };
     let pool = db::connect(
@@ -163,16 +166,27 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let openapi = web::Data::new(openapi);
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
-    let upstreams = web::Data::new(upstreams);
+    // One client per worker: a client's connections are served by tasks of the runtime that
+    // opened them, so a client shared by all workers hands most requests to another thread and
+    // back (two wake-ups across threads per request).
+    let workers = config.workers.unwrap_or_else(default_workers).max(1);
+    let worker_clients: Arc<[reqwest::Client]> = (0..workers)
+        .map(|_| peer_client(timeout))
+        .collect::<Result<_, _>>()?;
+    let next_worker = Arc::new(AtomicUsize::new(0));
     let purge = web::Data::new(purge);
     let body_limit = config.max_body_bytes;
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(envelope_guard))
             .wrap(access_log())
             .app_data(pool.clone())
             .app_data(authenticator.clone())
-            .app_data(upstreams.clone())
+            .app_data(web::Data::new(Upstreams {
+                // A worker restarted after a panic takes the next one: any will do.
+                http: worker_clients[next_worker.fetch_add(1, Ordering::Relaxed) % workers].clone(),
+                ..upstreams.clone()
+            }))
             .app_data(purge.clone())
             .app_data(openapi.clone())
             .app_data(route_methods.clone())
@@ -199,10 +213,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(10)
-    .disable_signals();
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
+    .disable_signals()
+    .workers(workers);
     let server = server
         .listen(listener)
         .map_err(|cause| StartError::Bind {
@@ -214,18 +226,26 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     Ok(Application::new(port, server))
 }
 
+/// As many workers as actix starts by default: one per core.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
 /// The access log: status, method, path, duration and who called (user ids and names, both
 /// users when acting on behalf of another); never headers, which carry credentials, nor the
-/// query string.
-fn access_log() -> Logger {
-    Logger::new("gateway: %s %{method}xi %U %Dms %{caller}xo")
-        .custom_request_replace("method", |req| req.method().to_string())
-        .custom_response_replace("caller", |res| {
-            res.request()
-                .extensions()
-                .get::<Authenticated>()
-                .map_or_else(|| "-".to_owned(), Authenticated::describe)
-        })
+/// query string. Left out when `RUST_LOG` hides it ([`service_kit::access_log_enabled`]).
+fn access_log() -> Condition<Logger> {
+    Condition::new(
+        service_kit::access_log_enabled(),
+        Logger::new("gateway: %s %{method}xi %U %Dms %{caller}xo")
+            .custom_request_replace("method", |req| req.method().to_string())
+            .custom_response_replace("caller", |res| {
+                res.request()
+                    .extensions()
+                    .get::<Authenticated>()
+                    .map_or_else(|| "-".to_owned(), Authenticated::describe)
+            }),
+    )
 }
 
 fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {

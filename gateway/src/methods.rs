@@ -14,7 +14,9 @@ use serde_json::Value;
 
 /// The documented paths and their methods.
 pub struct RouteMethods {
-    routes: Vec<Route>,
+    /// Indexed by number of segments: a path is compared only with routes as long as it is
+    /// (every request is looked up, once to decide on `?user=` and once when forwarded).
+    by_length: Vec<Vec<Route>>,
 }
 
 struct Route {
@@ -41,7 +43,7 @@ impl RouteMethods {
     /// From a rendered OpenAPI document (its `paths` object).
     pub fn from_document(document: &Value) -> Self {
         let paths = document["paths"].as_object().into_iter().flatten();
-        let routes = paths
+        let routes: Vec<Route> = paths
             .filter_map(|(path, item)| {
                 let methods: Vec<Method> = METHODS
                     .iter()
@@ -68,21 +70,24 @@ impl RouteMethods {
                 })
             })
             .collect();
-        RouteMethods { routes }
+        let longest = routes.iter().map(|r| r.segments.len()).max().unwrap_or(0);
+        let mut by_length: Vec<Vec<Route>> = (0..=longest).map(|_| Vec::new()).collect();
+        for route in routes {
+            by_length[route.segments.len()].push(route);
+        }
+        RouteMethods { by_length }
     }
 
     fn route(&self, path: &str) -> Option<&Route> {
-        self.routes.iter().find(|route| {
-            let mut given = path.split('/');
-            route
-                .segments
-                .iter()
-                .all(|segment| match (segment, given.next()) {
-                    (Some(literal), Some(given)) => literal == given,
-                    (None, Some(given)) => !given.is_empty(),
-                    (_, None) => false,
-                })
-                && given.next().is_none()
+        let length = path.bytes().filter(|&b| b == b'/').count() + 1;
+        // Last segment first: that is where documented paths differ.
+        self.by_length.get(length)?.iter().find(|route| {
+            route.segments.iter().rev().zip(path.rsplit('/')).all(
+                |(segment, given)| match segment {
+                    Some(literal) => literal == given,
+                    None => !given.is_empty(),
+                },
+            )
         })
     }
 

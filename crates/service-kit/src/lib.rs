@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::middleware::{from_fn, Condition, Logger};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use api_common::http::{envelope_guard, json_config, method_not_allowed, not_found, query_config};
 use api_common::ApiError;
@@ -173,10 +173,20 @@ pub fn bind(addr: &str) -> Result<TcpListener, StartError> {
 }
 
 /// The access log: component, status, method, path and duration only (never headers, which carry credentials, nor
-/// the query string, which may name a user).
-pub fn access_log(component: &str) -> Logger {
-    Logger::new(&format!("{component}: %s %{{method}}xi %U %Dms"))
-        .custom_request_replace("method", |req| req.method().to_string())
+/// the query string, which may name a user). Left out when `RUST_LOG` hides it.
+pub fn access_log(component: &str) -> Condition<Logger> {
+    Condition::new(
+        access_log_enabled(),
+        Logger::new(&format!("{component}: %s %{{method}}xi %U %Dms"))
+            .custom_request_replace("method", |req| req.method().to_string()),
+    )
+}
+
+/// Whether the logging filter lets the access log through. actix's `Logger` renders its
+/// fields for every request whether or not the line is then written (a few allocations each),
+/// so where it would not be written it is not installed at all.
+pub fn access_log_enabled() -> bool {
+    log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info)
 }
 
 async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
@@ -197,13 +207,16 @@ pub fn init_logging() {
 /// How long a peer call may take before it is answered with 504.
 pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The process's shared HTTP client for peer calls: keep-alive, bounded connect and total time.
+/// An HTTP client for peer calls: keep-alive, bounded connect and total time. Redirects are
+/// not followed: peers never send one, and a request carrying an internal token must not be
+/// sent anywhere else.
 pub fn peer_client(timeout: Duration) -> Result<reqwest::Client, StartError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2).min(timeout))
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| StartError::Other(format!("cannot build the HTTP client: {e}")))
 }
