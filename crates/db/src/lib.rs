@@ -447,6 +447,33 @@ macro_rules! insert_returning {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::sql_types::Text;
+    use diesel::RunQueryDsl;
+
+    #[derive(diesel::QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = Text)]
+        compile_options: String,
+    }
+
+    /// .cargo/config.toml builds the bundled SQLite with the query planner stability guarantee,
+    /// so that statements with a bound LIMIT are not prepared again on every execution.
+    #[test]
+    fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> =
+            diesel::sql_query("SELECT compile_options FROM pragma_compile_options")
+                .load(&mut conn)
+                .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "{:?}",
+            options
+                .iter()
+                .map(|o| &o.compile_options)
+                .collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn urls_choose_the_backend_or_name_the_variable() {
