@@ -492,6 +492,10 @@ LABELS=(
 row_format='%-48s %5s %11s %10s %10s %7s %9s %6s %6s\n'
 echo
 STACK_PEAK_RSS=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$STACK_PID/status")
+# VmHWM counts the pages of the mapped SQLite files (mmap_size) once per connection that
+# touched them, although they are the one page cache; RssAnon is the process's own memory.
+STACK_ANON_RSS=$(awk '/^RssAnon:/ { printf "%.1f", $2 / 1024 }' "/proc/$STACK_PID/status")
+STACK_FILE_RSS=$(awk '/^RssFile:/ { printf "%.1f", $2 / 1024 }' "/proc/$STACK_PID/status")
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]; then
     COMMIT="$COMMIT with local changes"
@@ -550,6 +554,10 @@ proc_format='%-56s %11s %13s\n'
 printf "$proc_format" "stack: all four components in one process, fresh data dir" "$STACK_RSS" "$STACK_STARTUP_MS"
 # shellcheck disable=SC2059
 printf "$proc_format" "stack: peak RSS during the run (VmHWM, not idle)" "$STACK_PEAK_RSS" "-"
+# shellcheck disable=SC2059
+printf "$proc_format" "stack: after the run, own memory (RssAnon)" "$STACK_ANON_RSS" "-"
+# shellcheck disable=SC2059
+printf "$proc_format" "stack: after the run, mapped database files (RssFile)" "$STACK_FILE_RSS" "-"
 for name in gateway oauth-apps oauth-profiles client-registration; do
     # shellcheck disable=SC2059
     printf "$proc_format" "$name alone (until /healthz is 200)" "${ALONE_RSS[$name]}" "${ALONE_MS[$name]}"
