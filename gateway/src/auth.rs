@@ -514,9 +514,12 @@ pub async fn require_basic(
     }
 }
 
-/// Middleware for `/api`: after a request that may have changed users (any method but GET and
-/// HEAD under `/api/admin`: users, and tenants, whose deletion changes who administers what),
-/// the remembered user rows are forgotten, so that the change counts from the next request on.
+/// Middleware for `/api`, inside [`require_basic`]: after an authenticated request that may have
+/// changed users (any method but GET and HEAD under `/api/admin`: users, and tenants, whose
+/// deletion changes who administers what), the remembered user rows are forgotten, so that the
+/// change counts from the next request on. Whatever the answer: a refused or failed write costs
+/// only a read of each user's row, and a user deletion that ends in 503 has already
+/// deactivated the user.
 pub async fn forget_users_after_writes(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

@@ -205,8 +205,9 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             )
             .service(
                 web::scope("/api")
-                    .wrap(from_fn(auth::require_basic))
+                    // Inside authentication: an anonymous request cannot empty the user cache.
                     .wrap(from_fn(auth::forget_users_after_writes))
+                    .wrap(from_fn(auth::require_basic))
                     .configure(admin::configure)
                     .default_service(web::to(forward::forward)),
             )
