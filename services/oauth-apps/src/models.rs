@@ -125,12 +125,14 @@ pub fn insert(
     })
 }
 
+/// Application `id` (on the concrete connection: it runs on every GET by id and every link
+/// check of oauth-profiles).
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OauthApp>> {
-    oauth_apps::table
+    db::with_backend!(conn, |c| oauth_apps::table
         .find(id)
         .select(OauthApp::as_select())
-        .get_result(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 /// A page of the applications of `tenants`, oldest first.

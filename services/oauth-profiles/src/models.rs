@@ -157,14 +157,14 @@ pub fn insert(
     })
 }
 
-/// `owner`'s profile `id`.
+/// `owner`'s profile `id` (on the concrete connection: it runs on every GET by id).
 pub fn find(conn: &mut DbConnection, owner: i64, id: i64) -> QueryResult<Option<OauthProfile>> {
-    oauth_profiles::table
+    db::with_backend!(conn, |c| oauth_profiles::table
         .find(id)
         .filter(oauth_profiles::owner_id.eq(owner))
         .select(OauthProfile::as_select())
-        .get_result(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 /// One page of `owner`'s profiles, oldest first.
