@@ -159,6 +159,12 @@ impl Authenticator {
         Ok(user)
     }
 
+    /// How long a user's row is used after it was read: on another replica with the same
+    /// setting, a change counts at most this long after it was committed.
+    pub fn user_cache_ttl(&self) -> Duration {
+        self.users.ttl
+    }
+
     /// To be called after this gateway changed users (or what their identity is made of): the
     /// next request of every user reads their row again.
     pub fn users_changed(&self) {

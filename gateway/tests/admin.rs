@@ -1211,10 +1211,16 @@ async fn deleting_a_user_purges_their_data_and_can_be_retried() {
         .await
         .envelope(401, "222200010");
 
-    // Up again: the retry (here by her tenant's manager) completes.
+    // Up again: the retry (here by her tenant's manager) completes, its second purge once
+    // every replica's kept row of her (GATEWAY_USER_CACHE_MS, 1 s here) has expired.
     app.stub().up.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
     let r = app.as_user("manager", Method::DELETE, &path, None).await;
     assert_eq!(r.status, 204, "{}", r.text);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(app.config.user_cache_ms),
+        "the second purge did not wait for other replicas to stop admitting the user"
+    );
     let purges: Vec<(String, String, bool)> = app
         .stub()
         .take_seen()

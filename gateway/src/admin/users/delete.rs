@@ -14,11 +14,14 @@ use crate::models::{self, users};
 /// No rows of the user may be left behind in oauth-profiles or client-registration, and a
 /// request of the user still in flight could write one while they are being deleted. So:
 ///
-/// 1. the user is marked inactive: from their next request on they get 401 (the gateway reads
-///    the row on every request, on every replica);
+/// 1. the user is marked inactive: from their next request on they get 401 on this gateway,
+///    which forgets the user rows it keeps, and within `GATEWAY_USER_CACHE_MS` on the other
+///    replicas (which must have the same setting);
 /// 2. both services purge the user's rows (`DELETE /internal/owners/{id}` with a system token);
 /// 3. the user's row is deleted;
-/// 4. both services purge once more, which catches a write that was in flight during step 2.
+/// 4. once `GATEWAY_USER_CACHE_MS` has passed since step 1, so that no replica still admits
+///    the user, both services purge once more: this catches a write that was in flight, or
+///    admitted by another replica, during steps 2 and 3.
 ///
 /// A service that cannot be reached (503) or does not answer in time (504) at step 2 stops
 /// the deletion there: the user stays inactive but not deleted, and the same DELETE can simply
@@ -62,6 +65,8 @@ pub async fn delete(
         })
     })
     .await??;
+    authenticator.users_changed();
+    let replicas_refuse_at = tokio::time::Instant::now() + authenticator.user_cache_ttl();
 
     // 2. Purge; on failure the user stays inactive and the DELETE can be retried.
     let purged = purge_owner(&authenticator, &purge, id)
@@ -73,7 +78,8 @@ pub async fn delete(
     // 3. The row.
     run_db(&pool, move |conn| users::delete(conn, id)).await?;
 
-    // 4. Whatever a request in flight wrote meanwhile.
+    // 4. Whatever a request in flight, or one another replica admitted, wrote meanwhile.
+    tokio::time::sleep_until(replicas_refuse_at).await;
     let late = match purge_owner(&authenticator, &purge, id).await {
         Ok(rows) => rows,
         Err(err) => {
