@@ -41,8 +41,20 @@ use crate::methods::RouteMethods;
 use crate::models::users;
 use crate::{on_behalf, password};
 
-/// Most entries either cache holds; past it, expired entries are dropped, then all.
+/// Most entries each cache holds; past it, expired entries are dropped, then all
+/// ([`make_room`]).
 const MAX_ENTRIES: usize = 10_000;
+
+/// Before an insert into a cache at [`MAX_ENTRIES`]: drops the entries `expired` picks, and
+/// everything when that is not enough.
+fn make_room<K, V>(entries: &mut HashMap<K, V>, expired: impl Fn(&V) -> bool) {
+    if entries.len() >= MAX_ENTRIES {
+        entries.retain(|_, value| !expired(value));
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+    }
+}
 
 /// argon2 verifications running at once, at most.
 const ARGON2_CONCURRENCY: usize = 4;
@@ -359,12 +371,7 @@ impl UserCache {
         if self.generation.load(Ordering::Acquire) != generation {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, cached| cached.read_at.elapsed() < self.ttl);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
+        make_room(&mut entries, |cached| cached.read_at.elapsed() >= self.ttl);
         entries.insert(
             user.user_name.clone(),
             CachedUser {
@@ -427,12 +434,7 @@ impl CredentialCache {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (_, at)| at.elapsed() < self.ttl);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
+        make_room(&mut entries, |(_, at)| at.elapsed() >= self.ttl);
         entries.insert(fingerprint, (hash, Instant::now()));
     }
 }
@@ -475,12 +477,7 @@ impl TokenCache {
         }
         let (token, exp) = signer.mint(subject, actor).map_err(ApiError::internal)?;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, cached| cached.exp > now);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
+        make_room(&mut entries, |cached| cached.exp <= now);
         entries.insert(
             key,
             CachedToken {

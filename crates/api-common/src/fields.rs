@@ -121,16 +121,16 @@ fn whole_number(number: &serde_json::Number) -> Option<i64> {
 /// followed by a decimal point and zeros: `17.0` is the whole number 17, as JSON Schema's
 /// `integer` counts it (and as generated clients may write it in a path or a query).
 pub fn parse_id(text: &str) -> Option<i64> {
-    if text.starts_with('-') {
-        return None;
-    }
     parse_whole_number(text).filter(|id| *id > 0)
 }
 
 /// Parses a whole number written as ASCII digits with an optional leading `-` and an optional
 /// fraction of zeros (`-3`, `17`, `17.0`); anything else, or out of `i64`'s range, is `None`.
 pub fn parse_whole_number(text: &str) -> Option<i64> {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(unsigned) => (true, unsigned),
+        None => (false, text),
+    };
     let digits = match unsigned.split_once('.') {
         Some((digits, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => digits,
         Some(_) => return None,
@@ -140,11 +140,7 @@ pub fn parse_whole_number(text: &str) -> Option<i64> {
         return None;
     }
     let magnitude = digits.parse::<i64>().ok()?;
-    Some(if unsigned.len() < text.len() {
-        -magnitude
-    } else {
-        magnitude
-    })
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// A required absolute `http` or `https` URL with a host.

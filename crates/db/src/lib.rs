@@ -453,14 +453,10 @@ macro_rules! with_backend {
 #[macro_export]
 macro_rules! insert_returning {
     ($conn:expr, $insert:expr, $returning:expr) => {
-        match $conn {
-            $crate::DbConnection::Postgresql(c) => {
-                diesel::RunQueryDsl::get_result($insert.returning($returning), c)
-            }
-            $crate::DbConnection::Sqlite(c) => {
-                diesel::RunQueryDsl::get_result($insert.returning($returning), c)
-            }
-        }
+        $crate::with_backend!($conn, |c| diesel::RunQueryDsl::get_result(
+            $insert.returning($returning),
+            c
+        ))
     };
 }
 
