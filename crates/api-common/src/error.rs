@@ -201,6 +201,8 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     challenge: Option<Challenge>,
+    /// Seconds to send as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 /// The realm sent with Basic challenges.
@@ -213,6 +215,7 @@ impl ApiError {
             status: code.status(),
             message: message.into(),
             challenge: None,
+            retry_after: None,
         }
     }
 
@@ -255,6 +258,15 @@ impl ApiError {
         )
     }
 
+    /// 503 with `Retry-After`: the component is at a bound it keeps on purpose (not a fault),
+    /// and the same request is expected to succeed a little later.
+    pub fn overloaded(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        ApiError {
+            retry_after: Some(retry_after.as_secs().max(1)),
+            ..ApiError::new(ErrorCode::ServiceUnavailable, message)
+        }
+    }
+
     /// A peer that did not answer in time; `cause` is logged, not shown.
     pub fn timeout(what: &str, cause: impl fmt::Display) -> Self {
         log::error!("{what} timed out: {cause}");
@@ -284,6 +296,7 @@ impl ApiError {
             status,
             message: envelope.error.message.value,
             challenge: None,
+            retry_after: None,
         }
     }
 
@@ -332,6 +345,9 @@ impl ResponseError for ApiError {
                 builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             None => {}
+        }
+        if let Some(seconds) = self.retry_after {
+            builder.insert_header((header::RETRY_AFTER, seconds));
         }
         let mut response = builder.json(self.envelope());
         response.extensions_mut().insert(Enveloped);

@@ -4,9 +4,12 @@
 //! actix produces on its own (a body it cannot read, a route or method it does not know, a
 //! panic-free framework failure): [`json_config`], [`query_config`] and [`not_found`] turn the
 //! common ones into precise envelopes, and [`envelope_guard`] catches whatever remains, so that
-//! no non-2xx answer ever leaves with a framework's plain-text body.
+//! no non-2xx answer ever leaves with a framework's plain-text body. [`JsonBody`] is the
+//! extractor for every JSON request body: one JSON object, never an array.
 
+use std::fmt;
 use std::future::{ready, Ready};
+use std::marker::PhantomData;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -14,6 +17,9 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::LocalBoxFuture;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::error::Enveloped;
 use crate::fields::{parse_id, parse_whole_number};
@@ -41,6 +47,12 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             ErrorCode::UnsupportedMediaType,
             "The request body must be JSON, sent with 'Content-Type: application/json'",
         ),
+        JsonPayloadError::Deserialize(cause) if cause.to_string().contains(OBJECT_EXPECTED) => {
+            ApiError::new(
+                ErrorCode::MalformedRequest,
+                "The request body must be a JSON object",
+            )
+        }
         JsonPayloadError::Deserialize(cause) => ApiError::new(
             ErrorCode::MalformedRequest,
             format!("The request body is not a valid JSON object of the expected shape: {cause}"),
@@ -49,6 +61,59 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             ErrorCode::MalformedRequest,
             format!("The request body could not be read: {other}"),
         ),
+    }
+}
+
+/// What [`JsonBody`] tells serde it expects; [`json_error`] recognises its refusal by it.
+const OBJECT_EXPECTED: &str = "the request body to be one JSON object";
+
+/// The extractor for a JSON request body, in place of `web::Json<T>`: the same limits and
+/// envelopes ([`json_config`]), and the body must be one JSON object. A struct that serde
+/// derives also accepts a JSON array and fills its fields by position (`["name", 54, ...]`),
+/// which no client means and no rule checks; here an array, like a string, a number or `null`,
+/// is 400 "The request body must be a JSON object".
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<JsonObject<T>>::from_request(req, payload);
+        Box::pin(async move { Ok(JsonBody(json.await?.into_inner().0)) })
+    }
+}
+
+/// `T` read from a JSON object only: the map is handed to `T`'s own deserializer (so its
+/// checks, duplicate keys included, still apply), anything else is refused.
+struct JsonObject<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(OBJECT_EXPECTED)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(JsonObject)
     }
 }
 
@@ -228,7 +293,64 @@ impl Page {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::{test as actix_test, App};
+    use serde_json::Value;
+
     use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        name: Option<Value>,
+        #[expect(dead_code, reason = "only its position in an array matters here")]
+        other: Option<Value>,
+    }
+
+    async fn echo(body: JsonBody<Body>) -> HttpResponse {
+        HttpResponse::Ok().json(body.into_inner().name)
+    }
+
+    /// (status, error message or echoed name) for `body` posted as JSON.
+    async fn post(body: &str) -> (StatusCode, Value) {
+        let app = actix_test::init_service(
+            App::new()
+                .app_data(json_config(DEFAULT_BODY_LIMIT))
+                .route("/", web::post().to(echo)),
+        )
+        .await;
+        let request = actix_test::TestRequest::post()
+            .uri("/")
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body.to_owned())
+            .to_request();
+        let response = actix_test::call_service(&app, request).await;
+        let status = response.status();
+        let value: Value = actix_test::read_body_json(response).await;
+        (status, value)
+    }
+
+    #[actix_web::test]
+    async fn a_json_body_must_be_one_object() {
+        assert_eq!(
+            post(r#"{"name": "a", "other": 1}"#).await,
+            (StatusCode::OK, Value::from("a"))
+        );
+        for bad in [r#"["a", 1]"#, "[]", r#""a""#, "17", "null", "true"] {
+            let (status, body) = post(bad).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(body["error"]["code"], "222200001", "{bad}");
+            assert_eq!(
+                body["error"]["message"]["value"], "The request body must be a JSON object",
+                "{bad}"
+            );
+        }
+        // The wrapped type's own checks still apply.
+        let (status, body) = post(r#"{"name": "a", "name": "b"}"#).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let message = body["error"]["message"]["value"].as_str().unwrap();
+        assert!(message.contains("duplicate field `name`"), "{message}");
+        let (status, _) = post(r#"{"name": "a"} []"#).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
 
     #[test]
     fn pages_default_and_refuse_out_of_range_values() {

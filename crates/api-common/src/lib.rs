@@ -6,12 +6,15 @@
 //!   the offending field.
 //! - [`http`]: extractor configuration, fallback handlers and the middleware that guarantees
 //!   no non-2xx answer ever leaves a component outside the envelope.
+//! - [`paths`]: the one spelling of a path a component accepts (no dot segments, no
+//!   percent-encoding).
 //! - [`peer`]: why a call to a peer service failed, and the one mapping from that to the
 //!   calling component's own answer (503, 504 or 500).
 
 pub mod error;
 pub mod fields;
 pub mod http;
+pub mod paths;
 pub mod peer;
 
 pub use error::{ApiError, ErrorCode, ErrorEnvelope};

@@ -187,7 +187,10 @@ fn meaning(code: ErrorCode) -> &'static str {
         }
         ErrorCode::InvalidField => "A field is missing or breaks a rule; the message names it.",
         ErrorCode::InvalidQuery => "A query string parameter is malformed.",
-        ErrorCode::InvalidPath => "An id in the path is not a positive whole number.",
+        ErrorCode::InvalidPath => {
+            "An id in the path is not a positive whole number, or the path holds a dot segment, \
+             percent-encoding, a backslash or a ';'."
+        }
         ErrorCode::Unauthenticated => "No credentials, wrong ones, or an inactive user.",
         ErrorCode::Forbidden => "The caller lacks a permission the operation needs.",
         ErrorCode::RouteNotFound => "No route has this path.",
