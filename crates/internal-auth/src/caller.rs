@@ -10,7 +10,7 @@ use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
 use api_common::error::Challenge;
 use api_common::ApiError;
 
-use crate::{Identity, Scope, TokenVerifier};
+use crate::{Identity, Scope, Surfaces, TokenVerifier};
 
 /// The verified caller of a request, with the token it came with (to pass on to peers).
 ///
@@ -22,6 +22,7 @@ pub struct Caller {
     pub identity: Identity,
     actor: Option<Identity>,
     scope: Scope,
+    opens: Surfaces,
     token: String,
 }
 
@@ -51,11 +52,28 @@ impl Caller {
         }
     }
 
-    /// 403 for the gateway's system token on a user route: it carries no user.
-    fn require_user(&self) -> Result<(), ApiError> {
+    /// 403 unless this is a user's token addressed to this service's public routes: the
+    /// gateway's system token carries no user, and a token minted for another service (or
+    /// only for this one's internal routes) does not open them.
+    fn require_public(&self) -> Result<(), ApiError> {
         match self.scope {
-            Scope::User => Ok(()),
+            Scope::User if self.opens.public => Ok(()),
+            Scope::User => Err(ApiError::forbidden(
+                "The internal token is not addressed to this service",
+            )),
             Scope::System => Err(ApiError::forbidden("A user token is required")),
+        }
+    }
+
+    /// 403 unless the token is addressed to this service's internal routes: a peer calling
+    /// with the caller's token, or the gateway's system token. The token of a request the
+    /// gateway forwards to this very service never is.
+    fn require_internal(&self) -> Result<(), ApiError> {
+        match self.opens.internal {
+            true => Ok(()),
+            false => Err(ApiError::forbidden(
+                "This route is reserved to the other services",
+            )),
         }
     }
 
@@ -83,17 +101,22 @@ impl std::ops::Deref for Caller {
     }
 }
 
-/// A [`Caller`] that may also be the gateway's system token (maintenance routes). Plain
-/// `Caller` refuses system tokens, so user routes never run without a user.
+/// The caller of an internal route (`/internal/...`): a peer service with the token of the
+/// user it acts for, or the gateway's system token. Plain [`Caller`] is for public routes: it
+/// refuses system tokens, so user routes never run without a user, and tokens not addressed
+/// to them.
 #[derive(Debug, Clone)]
-pub struct AnyCaller(pub Caller);
+pub struct PeerCaller(pub Caller);
 
-impl FromRequest for AnyCaller {
+impl FromRequest for PeerCaller {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(verified_caller(req).map(AnyCaller))
+        ready(verified_caller(req).and_then(|caller| {
+            caller.require_internal()?;
+            Ok(PeerCaller(caller))
+        }))
     }
 }
 
@@ -109,7 +132,7 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(verified_caller(req).and_then(|caller| {
-            caller.require_user()?;
+            caller.require_public()?;
             Ok(caller)
         }))
     }
@@ -147,6 +170,7 @@ fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
         identity: verified.subject,
         actor: verified.actor,
         scope: verified.scope,
+        opens: verified.opens,
         token: token.to_owned(),
     })
 }

@@ -12,9 +12,11 @@ mod caller;
 mod keys;
 mod token;
 
-pub use caller::{require_token, AnyCaller, Caller};
+pub use caller::{require_token, Caller, PeerCaller};
 pub use keys::{generate_key_pair, load_or_generate_key_pair, KeyError, KeyPair, KeyPaths};
-pub use token::{Identity, Scope, TokenSigner, TokenVerifier, Verified, MAX_TOKEN_TTL};
+pub use token::{
+    Identity, Scope, Service, Surfaces, TokenSigner, TokenVerifier, Verified, MAX_TOKEN_TTL,
+};
 
 /// Permission ids, as in Hybrid Data Pipeline.
 pub mod permissions {

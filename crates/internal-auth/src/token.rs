@@ -15,7 +15,59 @@ use crate::permissions;
 pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(60);
 
 const ISSUER: &str = "hdp-oauth-gateway";
-const AUDIENCE: &str = "hdp-oauth-services";
+
+/// A service that verifies internal tokens. Each has two surfaces, each with its own audience:
+/// its public routes (`/api/...`, which the gateway forwards) and its internal routes
+/// (`/internal/...`, which only peers and the gateway's own maintenance calls reach).
+///
+/// A token the gateway mints for a forwarded request is addressed to the service it forwards
+/// to and to the peer surfaces that service calls on the caller's behalf
+/// ([`Service::forwarded_audiences`]); never to that service's own internal surface. So even if
+/// a forwarded request reached an internal route of its service (a routing mistake in the
+/// gateway), its token would not open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    OauthApps,
+    OauthProfiles,
+    ClientRegistration,
+}
+
+impl Service {
+    pub const ALL: [Service; 3] = [
+        Service::OauthApps,
+        Service::OauthProfiles,
+        Service::ClientRegistration,
+    ];
+
+    /// The service's name, which is also the audience of its public routes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::OauthApps => "oauth-apps",
+            Service::OauthProfiles => "oauth-profiles",
+            Service::ClientRegistration => "client-registration",
+        }
+    }
+
+    /// The audience of the service's internal routes.
+    pub fn internal_audience(self) -> &'static str {
+        match self {
+            Service::OauthApps => "oauth-apps/internal",
+            Service::OauthProfiles => "oauth-profiles/internal",
+            Service::ClientRegistration => "client-registration/internal",
+        }
+    }
+
+    /// What a user request forwarded to this service may open: its own public routes, and the
+    /// peer routes it calls with the caller's token (oauth-profiles reads the application a
+    /// profile links to; oauth-apps asks oauth-profiles whether an application is in use).
+    pub fn forwarded_audiences(self) -> &'static [&'static str] {
+        match self {
+            Service::OauthApps => &["oauth-apps", "oauth-profiles/internal"],
+            Service::OauthProfiles => &["oauth-profiles", "oauth-apps"],
+            Service::ClientRegistration => &["client-registration"],
+        }
+    }
+}
 
 /// A user as the gateway established them: who they are, their tenant, their permissions and
 /// the tenants they administer.
@@ -49,6 +101,17 @@ pub struct Verified {
     /// The user who actually called, when acting on behalf of `subject` (`?user=`).
     pub actor: Option<Identity>,
     pub scope: Scope,
+    /// Which of the verifying service's surfaces the token is addressed to.
+    pub opens: Surfaces,
+}
+
+/// The surfaces of a service a token opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Surfaces {
+    /// The public routes, forwarded by the gateway.
+    pub public: bool,
+    /// The internal routes, for peers and the gateway's maintenance calls.
+    pub internal: bool,
 }
 
 impl Identity {
@@ -74,7 +137,7 @@ impl Identity {
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     iss: String,
-    aud: String,
+    aud: Vec<String>,
     sub: String,
     iat: u64,
     exp: u64,
@@ -103,17 +166,19 @@ impl TokenSigner {
         })
     }
 
-    /// A signed user token acting as `subject` (called by `actor` when on behalf of them), and
-    /// the Unix time (seconds) at which it expires.
+    /// A signed user token for a request forwarded to `service`, acting as `subject` (called by
+    /// `actor` when on behalf of them), and the Unix time (seconds) at which it expires.
     pub fn mint(
         &self,
+        service: Service,
         subject: &Identity,
         actor: Option<&Identity>,
     ) -> Result<(String, u64), jsonwebtoken::errors::Error> {
-        self.sign(subject, actor, Scope::User)
+        self.sign(service.forwarded_audiences(), subject, actor, Scope::User)
     }
 
-    /// A system token for the gateway's own maintenance calls.
+    /// A system token for the gateway's own maintenance calls: it opens the internal routes of
+    /// every service, and no public route.
     pub fn mint_system(&self) -> Result<(String, u64), jsonwebtoken::errors::Error> {
         let gateway = Identity {
             user_id: 0,
@@ -122,11 +187,13 @@ impl TokenSigner {
             permissions: Vec::new(),
             administered_tenants: Vec::new(),
         };
-        self.sign(&gateway, None, Scope::System)
+        let internal = Service::ALL.map(Service::internal_audience);
+        self.sign(&internal, &gateway, None, Scope::System)
     }
 
     fn sign(
         &self,
+        audiences: &[&str],
         subject: &Identity,
         actor: Option<&Identity>,
         scope: Scope,
@@ -135,7 +202,7 @@ impl TokenSigner {
         let exp = now + self.ttl.as_secs();
         let claims = Claims {
             iss: ISSUER.to_owned(),
-            aud: AUDIENCE.to_owned(),
+            aud: audiences.iter().map(|&a| a.to_owned()).collect(),
             sub: subject.user_id.to_string(),
             iat: now,
             exp,
@@ -152,7 +219,7 @@ impl TokenSigner {
     }
 }
 
-/// Verifies internal tokens; held by every service.
+/// Verifies internal tokens addressed to one service; held by every service.
 ///
 /// The gateway reuses the token it minted for a caller for most of the token's life, so a
 /// service sees the same few tokens over and over; an Ed25519 verification costs about as much
@@ -160,6 +227,7 @@ impl TokenSigner {
 /// of their text, until they expire: a repeat costs a hash and a lookup, and a token that failed
 /// is never remembered, so it fails again the full way.
 pub struct TokenVerifier {
+    service: Service,
     key: DecodingKey,
     validation: Validation,
     recent: Mutex<HashMap<[u8; 32], (Verified, u64)>>,
@@ -169,15 +237,19 @@ pub struct TokenVerifier {
 const RECENT_TOKENS: usize = 4096;
 
 impl TokenVerifier {
-    /// `pem` is an Ed25519 public key (SubjectPublicKeyInfo).
-    pub fn from_pem(pem: &[u8]) -> Result<Self, KeyError> {
+    /// `pem` is an Ed25519 public key (SubjectPublicKeyInfo); `service` the service that
+    /// verifies: a token addressed to neither of its surfaces is refused.
+    pub fn from_pem(pem: &[u8], service: Service) -> Result<Self, KeyError> {
         let key = DecodingKey::from_ed_pem(pem).map_err(|_| KeyError::InvalidPublicKey)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
+        validation.set_audience(&[service.name(), service.internal_audience()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        // The signer and the verifiers run in one process or one cluster, on synchronised
+        // clocks: one second covers a token checked across the turn of a second.
+        validation.leeway = 1;
         Ok(TokenVerifier {
+            service,
             key,
             validation,
             recent: Mutex::new(HashMap::new()),
@@ -206,10 +278,16 @@ impl TokenVerifier {
         if claims.exp.saturating_sub(claims.iat) > MAX_TOKEN_TTL.as_secs() {
             return Err(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into());
         }
+        let addressed = |audience: &str| claims.aud.iter().any(|a| a == audience);
+        let opens = Surfaces {
+            public: addressed(self.service.name()),
+            internal: addressed(self.service.internal_audience()),
+        };
         let verified = Verified {
             subject: claims.identity,
             actor: claims.act,
             scope: claims.scope,
+            opens,
         };
         Ok((verified, claims.exp))
     }
@@ -264,8 +342,9 @@ mod tests {
         let pair = generate_key_pair().unwrap();
         let signer =
             TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(30)).unwrap();
-        let verifier = TokenVerifier::from_pem(pair.public_pem.as_bytes()).unwrap();
-        let (token, _) = signer.mint(&identity(), None).unwrap();
+        let verifier =
+            TokenVerifier::from_pem(pair.public_pem.as_bytes(), Service::OauthApps).unwrap();
+        let (token, _) = signer.mint(Service::OauthApps, &identity(), None).unwrap();
         let verified = verifier.verify(&token).unwrap();
         assert_eq!(verified.subject, identity());
         assert_eq!((verified.actor, verified.scope), (None, Scope::User));
@@ -276,16 +355,58 @@ mod tests {
             permissions: vec![12],
             ..identity()
         };
-        let (obo, _) = signer.mint(&identity(), Some(&admin)).unwrap();
+        let (obo, _) = signer
+            .mint(Service::OauthApps, &identity(), Some(&admin))
+            .unwrap();
         assert_eq!(verifier.verify(&obo).unwrap().actor, Some(admin));
         let (system, _) = signer.mint_system().unwrap();
         assert_eq!(verifier.verify(&system).unwrap().scope, Scope::System);
 
         let other = generate_key_pair().unwrap();
-        let stranger = TokenVerifier::from_pem(other.public_pem.as_bytes()).unwrap();
+        let stranger =
+            TokenVerifier::from_pem(other.public_pem.as_bytes(), Service::OauthApps).unwrap();
         assert!(stranger.verify(&token).is_err());
         assert!(verifier.verify(&format!("{token}x")).is_err());
         assert!(verifier.verify("not-a-token").is_err());
+    }
+
+    /// Each service's verifier says which of its surfaces a token opens: a forwarded request's
+    /// token opens its service's public routes and the peer routes that service calls, never its
+    /// own service's internal routes; the system token opens internal routes only.
+    #[test]
+    fn tokens_open_the_surfaces_they_are_addressed_to() {
+        let pair = generate_key_pair().unwrap();
+        let signer =
+            TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(30)).unwrap();
+        let opens = |forwarded_to: Option<Service>, verifying: Service| {
+            let verifier = TokenVerifier::from_pem(pair.public_pem.as_bytes(), verifying).unwrap();
+            let token = match forwarded_to {
+                Some(service) => signer.mint(service, &identity(), None),
+                None => signer.mint_system(),
+            };
+            verifier
+                .verify(&token.unwrap().0)
+                .map(|verified| (verified.opens.public, verified.opens.internal))
+                .ok()
+        };
+        use Service::*;
+        for service in Service::ALL {
+            assert_eq!(
+                opens(Some(service), service),
+                Some((true, false)),
+                "{service:?}"
+            );
+            assert_eq!(opens(None, service), Some((false, true)), "{service:?}");
+        }
+        // The peer calls: oauth-profiles reads oauth-apps' public routes, oauth-apps asks
+        // oauth-profiles' internal usage route.
+        assert_eq!(opens(Some(OauthProfiles), OauthApps), Some((true, false)));
+        assert_eq!(opens(Some(OauthApps), OauthProfiles), Some((false, true)));
+        // Nothing else: a token for one service is refused by the others.
+        assert_eq!(opens(Some(ClientRegistration), OauthApps), None);
+        assert_eq!(opens(Some(ClientRegistration), OauthProfiles), None);
+        assert_eq!(opens(Some(OauthApps), ClientRegistration), None);
+        assert_eq!(opens(Some(OauthProfiles), ClientRegistration), None);
     }
 
     #[test]
@@ -301,8 +422,9 @@ mod tests {
         let pair = generate_key_pair().unwrap();
         let signer =
             TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(30)).unwrap();
-        let verifier = TokenVerifier::from_pem(pair.public_pem.as_bytes()).unwrap();
-        let (token, expires) = signer.mint(&identity(), None).unwrap();
+        let verifier =
+            TokenVerifier::from_pem(pair.public_pem.as_bytes(), Service::OauthApps).unwrap();
+        let (token, expires) = signer.mint(Service::OauthApps, &identity(), None).unwrap();
         let first = verifier.verify(&token).unwrap();
         assert_eq!(verifier.verify(&token).unwrap(), first);
 
@@ -321,11 +443,13 @@ mod tests {
     #[test]
     fn the_memory_of_tokens_stays_bounded() {
         let pair = generate_key_pair().unwrap();
-        let verifier = TokenVerifier::from_pem(pair.public_pem.as_bytes()).unwrap();
+        let verifier =
+            TokenVerifier::from_pem(pair.public_pem.as_bytes(), Service::OauthApps).unwrap();
         let verified = Verified {
             subject: identity(),
             actor: None,
             scope: Scope::User,
+            opens: Surfaces::default(),
         };
         for n in 0..(RECENT_TOKENS as u64 * 2 + 10) {
             let digest: [u8; 32] = Sha256::digest(n.to_le_bytes()).into();

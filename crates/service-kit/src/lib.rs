@@ -2,8 +2,9 @@
 //!
 //! Every service is a library with a thin binary (STYLE.md point 1). The library's `build`
 //! connects its database and calls [`serve`] with its routes; [`serve`] adds what every service
-//! has in common: the envelope guard outermost, `GET /healthz` without a token, and everything
-//! else behind [`internal_auth::require_token`]. The returned [`Application`] has bound its port
+//! has in common: the envelope guard outermost, paths in canonical form only
+//! ([`api_common::paths`]), `GET /healthz` without a token, and everything else behind
+//! [`internal_auth::require_token`]. The returned [`Application`] has bound its port
 //! (0 is allowed) and runs until stopped.
 
 use std::net::TcpListener;
@@ -14,9 +15,10 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, Condition, Logger};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use api_common::http::{envelope_guard, json_config, method_not_allowed, not_found, query_config};
+use api_common::paths::require_canonical_path;
 use api_common::ApiError;
 use db::DbPool;
-use internal_auth::TokenVerifier;
+use internal_auth::{Service, TokenVerifier};
 
 /// Settings every service takes.
 #[derive(Debug, Clone)]
@@ -47,15 +49,19 @@ pub enum StartError {
     Other(String),
 }
 
-/// Reads the public key that verifies internal tokens; `variable` names where its path came
-/// from.
-pub fn load_verifier(variable: &str, path: &Path) -> Result<TokenVerifier, StartError> {
+/// Reads the public key that verifies internal tokens addressed to `service`; `variable` names
+/// where its path came from.
+pub fn load_verifier(
+    variable: &str,
+    path: &Path,
+    service: Service,
+) -> Result<TokenVerifier, StartError> {
     let pem = std::fs::read(path).map_err(|e| StartError::KeyFile {
         variable: variable.to_owned(),
         path: path.display().to_string(),
         cause: e.to_string(),
     })?;
-    TokenVerifier::from_pem(&pem).map_err(|e| StartError::Key {
+    TokenVerifier::from_pem(&pem, service).map_err(|e| StartError::Key {
         variable: variable.to_owned(),
         cause: e.to_string(),
     })
@@ -134,6 +140,7 @@ where
     let body_limit = options.body_limit;
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(require_canonical_path))
             .wrap(from_fn(envelope_guard))
             .wrap(access_log(name))
             .app_data(pool.clone())

@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bench::{parse_list, Args};
-use internal_auth::{Identity, TokenSigner, MAX_TOKEN_TTL, SYSTEM_TENANT_ID};
+use internal_auth::{Identity, Service, TokenSigner, MAX_TOKEN_TTL, SYSTEM_TENANT_ID};
 
 const USAGE: &str = "\
 usage: mint-token (--data-dir DIR | --key FILE) --user-id ID --user-name NAME
                   [--tenant-id ID] [--permissions 11,1,2,3,4,28] [--administered-tenants IDS]
-                  [--ttl-secs 60]
+                  [--ttl-secs 60] [--service oauth-profiles]
 
-Prints a signed internal token (an EdDSA JWT) acting as the given user. The key is the gateway's
+Prints a signed internal token (an EdDSA JWT) acting as the given user, for a request to the
+given service (oauth-apps, oauth-profiles or client-registration; each service accepts only
+tokens addressed to it, as the gateway addresses them). The key is the gateway's
 signing key, DIR/keys/token-signing.pem by default. The tenant defaults to the system tenant (1),
 the permissions to MgmtAPI, the four data source permissions and OAuth; the lifetime to 60 s,
 the most the services accept.";
@@ -44,6 +46,7 @@ fn run() -> anyhow::Result<()> {
         "permissions",
         "administered-tenants",
         "ttl-secs",
+        "service",
     ])?;
     if let Some(word) = args.positional().first() {
         anyhow::bail!("unexpected argument {word:?} (see --help)");
@@ -61,8 +64,13 @@ fn run() -> anyhow::Result<()> {
         .with_context(|| format!("cannot read the signing key {}", key_file.display()))?;
     let signer = TokenSigner::from_pem(&pem, ttl)
         .with_context(|| format!("{} is not an Ed25519 private key", key_file.display()))?;
+    let name = args.text("service").unwrap_or("oauth-profiles");
+    let service = Service::ALL
+        .into_iter()
+        .find(|service| service.name() == name)
+        .with_context(|| format!("unknown service {name:?} (see --help)"))?;
     let (token, _expires) = signer
-        .mint(&identity, None)
+        .mint(service, &identity, None)
         .context("cannot sign the token")?;
     println!("{token}");
     Ok(())
