@@ -8,7 +8,8 @@
 use std::fmt;
 
 use api_common::fields::{
-    kind, optional_text, required_nonblank, DESCRIPTION_MAX, NAME_MAX, URL_MAX,
+    check_url_parts, check_url_text, kind, optional_text, required_nonblank, DESCRIPTION_MAX,
+    NAME_MAX, URL_MAX,
 };
 use api_common::{ApiError, ErrorCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,10 +30,6 @@ pub const REDIRECT_URLS_MAX: usize = 20;
 
 /// Random bytes in a client secret: 256 bits, far beyond guessing.
 const SECRET_BYTES: usize = 32;
-
-/// Schemes that could run code in, or read from, the user agent that follows the redirect, or
-/// that are not a place an authorization response can be delivered to.
-const FORBIDDEN_SCHEMES: [&str; 7] = ["javascript", "data", "file", "vbscript", "ftp", "ws", "wss"];
 
 /// The body of create and update, as sent. Every field is parsed by [`ClientAppInput::parse`],
 /// which names the field on failure.
@@ -63,44 +60,33 @@ impl ClientAppInput {
 }
 
 /// Unlike other objects' names, a client application's name is shown to people (on consent
-/// pages), so any printable text is allowed; line breaks and tabs too would break that display.
+/// pages), so any printable text is allowed; control and format characters, line separators
+/// and white space at either end are not (they would break or disguise that display).
 fn app_name(value: Option<Value>) -> Result<String, ApiError> {
-    let name = required_nonblank("name", value, NAME_MAX)?;
-    if name.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
-            "name",
-            "control characters are not allowed",
-        ));
-    }
-    Ok(name)
+    required_nonblank("name", value, NAME_MAX)
 }
 
-/// One redirect URL, known to be absolute and without fragment, with a scheme an authorization
-/// response may be sent to: `https`; `http` only to a loopback host (RFC 8252 7.3, native apps
-/// listening locally); or a private-use scheme such as `com.example.app:/callback` (RFC 8252
-/// 7.1). Kept as the caller wrote it, because authorization requests are compared with it as
-/// strings (RFC 6749 3.1.2.3).
+/// One redirect URL, from an allow-list: `https` with a host; `http` only to a loopback host
+/// (RFC 8252 7.3, native apps listening locally: `localhost`, `127.0.0.0/8`, `[::1]`); or a
+/// private-use scheme in reverse-domain form (RFC 8252 7.1: `com.example.app:/callback`, a
+/// scheme with at least one dot). Every other scheme is refused (`javascript:`, `data:`,
+/// `blob:`, `about:`, `file:`, a single-label `myapp:`, ...), and so are user information,
+/// fragments, wildcards and anything [`check_url_text`] refuses. Written in ASCII only: a host
+/// in punycode, the rest percent-encoded.
+///
+/// Kept in its normalised form (the parsed URL's serialization: scheme and host in lower case,
+/// a default port dropped, an empty path written `/`), which is what authorization requests'
+/// `redirect_uri` is compared with, as strings (RFC 6749 3.1.2.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUrl(String);
 
 impl RedirectUrl {
     pub fn parse(text: &str) -> Result<Self, ApiError> {
-        let text = text.trim();
         let invalid = |problem: String| ApiError::invalid_field(REDIRECT_URLS_FIELD, problem);
-        if text.is_empty() {
-            return Err(invalid("an empty URL is not allowed".to_owned()));
-        }
-        if text.len() > URL_MAX {
+        check_url_text(REDIRECT_URLS_FIELD, text)?;
+        if text.contains('*') {
             return Err(invalid(format!(
-                "a URL may be at most {URL_MAX} bytes long, found {}",
-                text.len()
-            )));
-        }
-        // The URL parser silently drops tabs and line breaks and encodes spaces, so the text
-        // kept would differ from what is checked.
-        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid(format!(
-                "'{text}' must not contain spaces or control characters"
+                "'{text}' must not contain a wildcard ('*'); register each URL in full"
             )));
         }
         let url = match Url::parse(text) {
@@ -109,18 +95,14 @@ impl RedirectUrl {
             Err(url::ParseError::RelativeUrlWithoutBase) => return Err(not_absolute(text)),
             Err(err) => return Err(invalid(format!("'{text}' is not a valid URL: {err}"))),
         };
-        if url.fragment().is_some() {
+        if !text.is_ascii() {
             return Err(invalid(format!(
-                "'{text}' must not contain a fragment ('#...')"
+                "'{text}' must be written in ASCII, the host in punycode: '{url}'"
             )));
         }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(format!(
-                "'{text}' must not contain a user name or password"
-            )));
-        }
+        check_url_parts(REDIRECT_URLS_FIELD, text, &url)?;
         match url.scheme() {
-            "https" => {}
+            "https" if url.host().is_some() => {}
             "http" if is_loopback(url.host()) => {}
             "http" => {
                 return Err(invalid(format!(
@@ -128,19 +110,43 @@ impl RedirectUrl {
                      (localhost, 127.0.0.1 or [::1]); use https"
                 )))
             }
-            scheme if FORBIDDEN_SCHEMES.contains(&scheme) => {
+            scheme if is_private_use(scheme) && !url.is_special() => {}
+            scheme => {
                 return Err(invalid(format!(
-                    "'{text}' uses the scheme '{scheme}', which is not allowed for a redirect URL"
+                    "'{text}' uses the scheme '{scheme}', which is not allowed for a redirect \
+                     URL; use https, http to a loopback host, or a private-use scheme in \
+                     reverse-domain form such as 'com.example.app:/callback'"
                 )))
             }
-            _ => {}
         }
-        Ok(RedirectUrl(text.to_owned()))
+        let normalised = String::from(url);
+        if normalised.len() > URL_MAX {
+            return Err(invalid(format!(
+                "a URL may be at most {URL_MAX} bytes long, found {} once normalised",
+                normalised.len()
+            )));
+        }
+        Ok(RedirectUrl(normalised))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A private-use scheme in reverse-domain form (RFC 8252 7.1): two or more dot-separated
+/// labels of letters, digits and hyphens, such as `com.example.app`. A single label (`myapp`)
+/// could be claimed by any app on the device, or be one a browser handles itself (`about`,
+/// `blob`, `chrome`, `javascript`, ...).
+fn is_private_use(scheme: &str) -> bool {
+    let mut labels = scheme.split('.');
+    scheme.contains('.')
+        && labels.all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// `localhost:8080/cb` parses as the scheme `localhost`; a "scheme" followed by a port number
@@ -194,14 +200,15 @@ pub struct RedirectUrls(Vec<RedirectUrl>);
 
 impl RedirectUrls {
     /// Accepts a JSON array of strings, or, as the product's pages do, one string holding a
-    /// comma-separated list. Items of an array are not split: a URL may contain a comma.
+    /// comma-separated list, whose items may have spaces (U+0020 only) around them. Items of an
+    /// array are taken as they are: not split (a URL may contain a comma), not trimmed.
     pub fn parse(value: Option<Value>) -> Result<Self, ApiError> {
         let invalid = |problem: String| ApiError::invalid_field(REDIRECT_URLS_FIELD, problem);
         let texts: Vec<String> = match value {
             None | Some(Value::Null) => return Err(ApiError::missing_field(REDIRECT_URLS_FIELD)),
             Some(Value::String(list)) => list
                 .split(',')
-                .map(str::trim)
+                .map(|text| text.trim_matches(' '))
                 .filter(|text| !text.is_empty())
                 .map(str::to_owned)
                 .collect(),
@@ -437,6 +444,9 @@ mod tests {
             urls(json!("https://a.example.com/cb")).unwrap(),
             ["https://a.example.com/cb"]
         );
+        // Only spaces are separators' padding: a line break or a tab is part of a URL.
+        rejection(json!("https://a.example.com/cb,\nhttps://b.example.com/cb"));
+        rejection(json!("https://a.example.com/cb,\thttps://b.example.com/cb"));
     }
 
     #[test]
@@ -490,14 +500,116 @@ mod tests {
     }
 
     #[test]
-    fn private_use_schemes_are_accepted() {
+    fn private_use_schemes_in_reverse_domain_form_are_accepted() {
         for good in [
             "com.example.app:/callback",
             "com.example.app://oauth/cb",
-            "myapp:/cb",
+            "com.example-2.app:/cb",
         ] {
             assert_eq!(urls(json!([good])).unwrap(), [good]);
         }
+        assert_eq!(
+            urls(json!(["COM.Example.App:/cb"])).unwrap(),
+            ["com.example.app:/cb"]
+        );
+    }
+
+    #[test]
+    fn only_allowed_schemes_are_accepted() {
+        for bad in [
+            "myapp:/cb",
+            "myapp://cb",
+            "about:blank",
+            "blob:https://app.example.com/550e8400-e29b-41d4-a716-446655440000",
+            "view-source:https://app.example.com/cb",
+            "chrome://settings",
+            "jar:https://app.example.com/a.jar!/cb",
+            "mailto:someone@example.com",
+            "tel:+15551234567",
+            "com..app:/cb",
+            "com.app.:/cb",
+            "com+x.app:/cb",
+        ] {
+            let message = rejection(json!([bad]));
+            assert!(message.contains("not allowed"), "{bad}: {message}");
+        }
+        // Not a scheme at all (a scheme starts with a letter).
+        rejection(json!([".com.app:/cb"]));
+    }
+
+    #[test]
+    fn http_and_https_need_the_authority_form() {
+        for bad in [
+            "https:app.example.com/cb",
+            "https:/app.example.com/cb",
+            "https:///app.example.com/cb",
+            "http:localhost/cb",
+            "http:/127.0.0.1/cb",
+        ] {
+            let message = rejection(json!([bad]));
+            assert!(message.contains("'//'"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn wildcards_backslashes_blanks_and_invisible_characters_are_rejected() {
+        for bad in [
+            "https://*.example.com/cb",
+            "https://app.example.com/*",
+            "https://app.example.com\\cb",
+            "https:\\\\app.example.com/cb",
+            "https://app.example.com/cb\r\nLocation: https://evil.example/",
+            "https://app.example.com/c\tb",
+            "https://app.example.com/c\u{0}b",
+            "https://app.example.com/c\u{85}b",
+            "https://app.example.com/c\u{2028}b",
+            "https://app.example.com/c\u{202E}b",
+            "https://app.example.com/c\u{200B}b",
+            " https://app.example.com/cb",
+            "https://app.example.com/cb ",
+            "com.example.app:/c b",
+        ] {
+            let message = rejection(json!([bad]));
+            assert!(!message.contains(['\r', '\n', '\t']), "{message}");
+        }
+        // Encoded, they are inert and kept as sent.
+        assert_eq!(
+            urls(json!(["https://app.example.com/cb?x=%0d%0a%2A"])).unwrap(),
+            ["https://app.example.com/cb?x=%0d%0a%2A"]
+        );
+    }
+
+    #[test]
+    fn hosts_must_be_written_in_ascii() {
+        let message = rejection(json!(["https://bücher.example/cb"]));
+        assert!(
+            message.contains("'https://xn--bcher-kva.example/cb'"),
+            "{message}"
+        );
+        rejection(json!(["https://app.example.com/ä"]));
+        assert_eq!(
+            urls(json!(["https://xn--bcher-kva.example/cb"])).unwrap(),
+            ["https://xn--bcher-kva.example/cb"]
+        );
+    }
+
+    #[test]
+    fn urls_are_kept_in_normalised_form() {
+        assert_eq!(
+            urls(json!([
+                "HTTPS://App.Example.COM:443/cb",
+                "https://app.example.com",
+                "http://LOCALHOST:8080/cb",
+                "https://app.example.com/a/../cb?q=1",
+            ]))
+            .unwrap(),
+            [
+                "https://app.example.com/cb",
+                "https://app.example.com/",
+                "http://localhost:8080/cb",
+                "https://app.example.com/cb?q=1",
+            ]
+        );
     }
 
     #[test]
@@ -505,6 +617,24 @@ mod tests {
         let message = rejection(json!(["https://app.example.com/cb#state"]));
         assert!(message.contains("fragment"), "{message}");
         rejection(json!(["https://app.example.com/cb#"]));
+        rejection(json!(["com.example.app:/cb#x"]));
+    }
+
+    #[test]
+    fn user_information_is_rejected() {
+        for bad in [
+            "https://user:pw@app.example.com/cb",
+            "https://user@app.example.com/cb",
+            "https://@app.example.com/cb",
+            "http://user@localhost/cb",
+            "com.example.app://user@host/cb",
+        ] {
+            let message = rejection(json!([bad]));
+            assert!(
+                message.contains("user name or password"),
+                "{bad}: {message}"
+            );
+        }
     }
 
     #[test]
@@ -563,7 +693,7 @@ mod tests {
             urls(json!([
                 "https://b.example.com/cb",
                 "https://a.example.com/cb",
-                " https://b.example.com/cb",
+                "HTTPS://B.example.com:443/cb",
             ]))
             .unwrap(),
             ["https://b.example.com/cb", "https://a.example.com/cb"]
@@ -573,9 +703,10 @@ mod tests {
     #[test]
     fn the_stored_form_is_a_json_array() {
         let parsed =
-            RedirectUrls::parse(Some(json!("https://a.example.com/cb,myapp:/cb"))).unwrap();
+            RedirectUrls::parse(Some(json!("https://a.example.com/cb, com.example.app:/cb")))
+                .unwrap();
         let stored: Vec<String> = serde_json::from_str(&parsed.to_stored()).unwrap();
-        assert_eq!(stored, ["https://a.example.com/cb", "myapp:/cb"]);
+        assert_eq!(stored, ["https://a.example.com/cb", "com.example.app:/cb"]);
     }
 
     #[test]
@@ -596,6 +727,9 @@ mod tests {
             json!(""),
             json!("   "),
             json!("a\tb"),
+            json!("a\u{202E}b"),
+            json!(" a"),
+            json!("a ".repeat(2)),
             json!("a".repeat(129)),
             json!(3),
         ] {

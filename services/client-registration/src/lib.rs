@@ -94,7 +94,11 @@ impl fmt::Debug for Config {
 /// Loads the keys, connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
     let url = DatabaseUrl::parse("CLIENT_REGISTRATION_DATABASE_URL", &config.database_url)?;
-    let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
+    let verifier = load_verifier(
+        "TOKEN_PUBLIC_KEY_FILE",
+        &config.token_public_key_file,
+        internal_auth::Service::ClientRegistration,
+    )?;
     let hash_key = web::Data::new(load_hash_key(config)?);
     let pool = db::connect(
         "CLIENT_REGISTRATION_DATABASE_URL",

@@ -14,7 +14,7 @@ use api_common::peer::PeerError;
 use api_common::ErrorCode;
 use client_registration::{build, Config};
 use client_registration_client::{ClientRegistrationClient, Verification, VerifiedClient};
-use internal_auth::{Identity, TokenSigner};
+use internal_auth::{Identity, Service, TokenSigner};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -79,7 +79,10 @@ fn mint(signer: &TokenSigner, user_id: i64) -> String {
         permissions: vec![],
         administered_tenants: vec![],
     };
-    signer.mint(&identity, None).unwrap().0
+    signer
+        .mint(Service::ClientRegistration, &identity, None)
+        .unwrap()
+        .0
 }
 
 impl TestApp {
@@ -124,8 +127,7 @@ impl TestApp {
 
     /// Registers an application of user 1; returns its id, client id and client secret.
     async fn register(&self, name: &str) -> (i64, String, String) {
-        let body =
-            json!({"name": name, "redirectUrls": ["https://app.example.com/cb", "myapp:/cb"]});
+        let body = json!({"name": name, "redirectUrls": ["https://app.example.com/cb", "com.example.app:/cb"]});
         let (status, app) = self.as_owner(Method::POST, APPS, Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{app}");
         (
@@ -135,10 +137,22 @@ impl TestApp {
         )
     }
 
-    /// The answer of the credential check, which must be 200.
+    /// Calls an internal route with the gateway's system token.
+    async fn as_system(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let system = self.signer.mint_system().unwrap().0;
+        self.call(method, path, Some(&system), body).await
+    }
+
+    /// The answer of the credential check, asked with the gateway's system token, which must
+    /// be 200.
     async fn verify(&self, client_id: &str, client_secret: &str) -> Value {
         let body = json!({"clientId": client_id, "clientSecret": client_secret});
-        let (status, answer) = self.as_owner(Method::POST, VERIFY, Some(body)).await;
+        let (status, answer) = self.as_system(Method::POST, VERIFY, Some(body)).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         answer
     }
@@ -190,23 +204,28 @@ async fn a_registered_secret_verifies_with_the_application() {
             "valid": true,
             "id": id,
             "ownerId": 1,
-            "redirectUrls": ["https://app.example.com/cb", "myapp:/cb"]
+            "redirectUrls": ["https://app.example.com/cb", "com.example.app:/cb"]
         })
     );
 }
 
+/// The check is an internal route: the gateway's own token opens it; the token of a request
+/// the gateway forwards to client-registration, whoever the user (the owner included), does
+/// not, so a routing mistake in the gateway cannot turn it into a secret oracle.
 #[tokio::test]
-async fn any_internal_caller_may_check_credentials() {
+async fn only_internal_callers_may_check_credentials() {
     let app = spawn_app().await;
     let (id, client_id, secret) = app.register("App").await;
-    let other_user = mint(&app.signer, 2);
-
     let body = json!({"clientId": client_id, "clientSecret": secret});
-    let (status, answer) = app
-        .call(Method::POST, VERIFY, Some(&other_user), Some(body))
-        .await;
+    for forwarded in [mint(&app.signer, 2), app.token.clone()] {
+        let (status, answer) = app
+            .call(Method::POST, VERIFY, Some(&forwarded), Some(body.clone()))
+            .await;
+        let (code, _) = envelope(status, &answer, StatusCode::FORBIDDEN);
+        assert_eq!(code, ErrorCode::Forbidden.as_str());
+    }
 
-    assert_eq!(status, StatusCode::OK);
+    let answer = app.verify(&client_id, &secret).await;
     assert_eq!(answer["valid"], true);
     assert_eq!(
         (answer["id"].as_i64(), answer["ownerId"].as_i64()),
@@ -238,16 +257,20 @@ async fn the_typed_client_checks_credentials() {
     let app = spawn_app().await;
     let (id, client_id, secret) = app.register("App").await;
     let peer = app.peer();
+    let system = app.signer.mint_system().unwrap().0;
 
-    let verified = peer.verify(&app.token, &client_id, &secret).await.unwrap();
-    let wrong = peer.verify(&app.token, &client_id, "wrong").await.unwrap();
+    let verified = peer.verify(&system, &client_id, &secret).await.unwrap();
+    let wrong = peer.verify(&system, &client_id, "wrong").await.unwrap();
 
     assert_eq!(
         verified,
         Verification::valid(VerifiedClient {
             id,
             owner_id: 1,
-            redirect_urls: vec!["https://app.example.com/cb".into(), "myapp:/cb".into()],
+            redirect_urls: vec![
+                "https://app.example.com/cb".into(),
+                "com.example.app:/cb".into()
+            ],
         })
     );
     assert_eq!(wrong, Verification::invalid());
@@ -351,12 +374,12 @@ async fn missing_or_mistyped_fields_are_400_naming_the_field() {
         (json!({}), "'clientId'"),
     ];
     for (body, field) in cases {
-        let (status, answer) = app.as_owner(Method::POST, VERIFY, Some(body)).await;
+        let (status, answer) = app.as_system(Method::POST, VERIFY, Some(body)).await;
         let (code, message) = envelope(status, &answer, StatusCode::BAD_REQUEST);
         assert_eq!(code, ErrorCode::InvalidField.as_str());
         assert!(message.contains(field), "{message}");
     }
-    let (status, answer) = app.as_owner(Method::GET, VERIFY, None).await;
+    let (status, answer) = app.as_system(Method::GET, VERIFY, None).await;
     let (code, _) = envelope(status, &answer, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(code, ErrorCode::MethodNotAllowed.as_str());
 }
@@ -451,4 +474,208 @@ async fn a_hash_key_is_read_from_its_file_when_not_given_inline() {
     let handle = app.handle();
     let ((), stopped) = tokio::join!(handle.stop(false), app.run_until_stopped());
     stopped.unwrap();
+}
+
+/// The caller's applications, to show that a refused request stored nothing.
+async fn owned_applications(app: &TestApp) -> Value {
+    let (status, list) = app.as_owner(Method::GET, APPS, None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list
+}
+
+/// Sends `body` to register an application and to replace application `id`: both must be 400
+/// naming `field`, and nothing may change.
+async fn refused_everywhere(app: &TestApp, id: i64, body: Value, field: &str) {
+    let before = owned_applications(app).await;
+    let path = format!("{APPS}/{id}");
+    for (method, path) in [(Method::POST, APPS), (Method::PUT, path.as_str())] {
+        let body = fresh_name_for(&method, &body, field);
+        let (status, answer) = app.as_owner(method.clone(), path, Some(body.clone())).await;
+        let (code, message) = envelope(status, &answer, StatusCode::BAD_REQUEST);
+        assert_eq!(code, ErrorCode::InvalidField.as_str(), "{method} {body}");
+        assert!(
+            message.contains(&format!("'{field}'")),
+            "{method} {body}: {message}"
+        );
+        assert!(!message.contains(['\r', '\n', '\t']), "{message}");
+    }
+    assert_eq!(owned_applications(app).await, before, "{body}");
+}
+
+/// Redirect URLs come from an allow-list (item 6 of the input-validation issue): https, http to
+/// a loopback host, a private-use scheme in reverse-domain form; nothing else.
+#[tokio::test]
+async fn redirect_urls_outside_the_allow_list_are_refused() {
+    let app = spawn_app().await;
+    let (id, _, _) = app.register("App").await;
+
+    for bad in [
+        "about:blank",
+        "blob:https://app.example.com/550e8400-e29b-41d4-a716-446655440000",
+        "view-source:https://app.example.com/cb",
+        "chrome://settings",
+        "jar:https://app.example.com/a.jar!/cb",
+        "mailto:someone@example.com",
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "myapp:/cb",
+        "https:app.example.com/cb",
+        "https:/app.example.com/cb",
+        "http://app.example.com/cb",
+        "http://10.0.0.1/cb",
+        "https://app.example.com\\cb",
+        "https://*.example.com/cb",
+        "https://app.example.com/*",
+        "https://app.example.com/cb\r\nLocation: https://evil.example/",
+        "https://app.example.com/c\tb",
+        "https://app.example.com/c\u{0}b",
+        "https://app.example.com/c\u{85}b",
+        "https://app.example.com/c\u{2028}b",
+        "https://app.example.com/c\u{202E}b",
+        "https://app.example.com/c\u{200B}b",
+        " https://app.example.com/cb",
+        "https://app.example.com/cb ",
+        "https://user:pw@app.example.com/cb",
+        "https://app.example.com/cb#fragment",
+        "https://bücher.example/cb",
+        "bedford.progresstest.com",
+    ] {
+        refused_everywhere(
+            &app,
+            id,
+            json!({"name": "App", "redirectUrls": [bad]}),
+            "redirectUrls",
+        )
+        .await;
+    }
+}
+
+/// Stored, shown and verified in the normalised form that authorization requests will be
+/// compared with; an encoded line break stays encoded, as sent.
+#[tokio::test]
+async fn redirect_urls_are_stored_normalised() {
+    let app = spawn_app().await;
+    let body = json!({"name": "App", "redirectUrls": [
+        "HTTPS://App.Example.COM:443/cb",
+        "https://app.example.com/cb",
+        "https://xn--bcher-kva.example",
+        "http://LOCALHOST:8080/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]:9000/cb",
+        "Com.Example.App:/oauth2redirect",
+        "https://app.example.com/cb?x=%0d%0a",
+    ]});
+    let normalised = json!([
+        "https://app.example.com/cb",
+        "https://xn--bcher-kva.example/",
+        "http://localhost:8080/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]:9000/cb",
+        "com.example.app:/oauth2redirect",
+        "https://app.example.com/cb?x=%0d%0a",
+    ]);
+
+    let (status, created) = app.as_owner(Method::POST, APPS, Some(body)).await;
+
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["redirectUrls"], normalised);
+    let id = created["id"].as_i64().unwrap();
+    let (_, read) = app
+        .as_owner(Method::GET, &format!("{APPS}/{id}"), None)
+        .await;
+    assert_eq!(read["redirectUrls"], normalised);
+    let client_id = created["clientId"].as_str().unwrap();
+    let secret = created["clientSecret"].as_str().unwrap();
+    assert_eq!(
+        app.verify(client_id, secret).await["redirectUrls"],
+        normalised
+    );
+}
+
+/// No stored string takes a control character, a format character or a line separator; a
+/// name takes no white space at either end (item 5).
+#[tokio::test]
+async fn control_and_format_characters_are_refused_in_every_stored_string() {
+    let app = spawn_app().await;
+    let (id, _, _) = app.register("App").await;
+    let invisible = [
+        "\r", "\n", "\t", "\u{0}", "\u{7F}", "\u{85}", "\u{2028}", "\u{2029}", "\u{202E}",
+        "\u{200B}", "\u{FEFF}",
+    ];
+    let valid = || json!({"name": "App", "redirectUrls": ["https://app.example.com/cb"]});
+
+    for field in ["name", "description"] {
+        for bad in invisible {
+            let mut body = valid();
+            body[field] = json!(format!("a{bad}b"));
+            refused_everywhere(&app, id, body, field).await;
+        }
+    }
+    for bad in [" App", "App ", "\u{A0}App", "App\u{3000}"] {
+        let mut body = valid();
+        body["name"] = json!(bad);
+        refused_everywhere(&app, id, body, "name").await;
+    }
+    // The credential check takes no such characters either (it stores nothing: 400, not
+    // "invalid").
+    for field in ["clientId", "clientSecret"] {
+        for bad in ["a\r\nb", "a\u{202E}b", " a", "a "] {
+            let mut body = json!({"clientId": "id", "clientSecret": "secret"});
+            body[field] = json!(bad);
+            let (status, answer) = app.as_system(Method::POST, VERIFY, Some(body)).await;
+            let (code, message) = envelope(status, &answer, StatusCode::BAD_REQUEST);
+            assert_eq!(code, ErrorCode::InvalidField.as_str());
+            assert!(message.contains(&format!("'{field}'")), "{message}");
+        }
+    }
+    // Free text keeps its spaces and any printable character.
+    let mut body = valid();
+    body["name"] = json!("Zoë's App — v2");
+    body["description"] = json!(" for analytics ");
+    let (status, updated) = app
+        .as_owner(Method::PUT, &format!("{APPS}/{id}"), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(
+        (updated["name"].as_str(), updated["description"].as_str()),
+        (Some("Zoë's App — v2"), Some(" for analytics "))
+    );
+}
+
+/// A JSON array is not an object whose fields serde may fill by position (item 8), on every
+/// route that takes a body.
+#[tokio::test]
+async fn a_json_array_body_is_refused() {
+    let app = spawn_app().await;
+    let (id, client_id, secret) = app.register("App").await;
+    let before = owned_applications(&app).await;
+    let positional = json!(["Positional", null, ["https://app.example.com/cb"]]);
+    let one = format!("{APPS}/{id}");
+
+    for (method, path) in [(Method::POST, APPS), (Method::PUT, one.as_str())] {
+        for body in [positional.clone(), json!([]), json!("text"), json!(17)] {
+            let (status, answer) = app.as_owner(method.clone(), path, Some(body)).await;
+            let (code, message) = envelope(status, &answer, StatusCode::BAD_REQUEST);
+            assert_eq!(code, ErrorCode::MalformedRequest.as_str());
+            assert_eq!(message, "The request body must be a JSON object");
+        }
+    }
+    assert_eq!(owned_applications(&app).await, before);
+    let (status, answer) = app
+        .as_system(Method::POST, VERIFY, Some(json!([client_id, secret])))
+        .await;
+    let (code, message) = envelope(status, &answer, StatusCode::BAD_REQUEST);
+    assert_eq!(code, ErrorCode::MalformedRequest.as_str());
+    assert_eq!(message, "The request body must be a JSON object");
+}
+
+/// `body` for `method`: a create gets a name of its own (unless the name is what is tested), so
+/// that only the field under test can refuse it, not a name already taken.
+fn fresh_name_for(method: &Method, body: &Value, field: &str) -> Value {
+    let mut body = body.clone();
+    if *method == Method::POST && field != "name" {
+        body["name"] = json!("Fresh");
+    }
+    body
 }

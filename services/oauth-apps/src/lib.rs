@@ -108,7 +108,11 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let url = config.database_url()?;
     let profiles_url =
         service_kit::parse_base_url("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?;
-    let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
+    let verifier = load_verifier(
+        "TOKEN_PUBLIC_KEY_FILE",
+        &config.token_public_key_file,
+        internal_auth::Service::OauthApps,
+    )?;
     let ring = web::Data::new(config.key_ring()?);
     let pool = config.pool(&url, config.pool_size)?;
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use api_common::ErrorCode;
-use internal_auth::{Identity, TokenSigner};
+use internal_auth::{Identity, Service, TokenSigner};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -145,8 +145,9 @@ fn app_body(name: &str, tenant_id: Option<i64>) -> Value {
 }
 
 impl TestApp {
-    fn token(&self, identity: &Identity) -> String {
-        self.signer.mint(identity, None).unwrap().0
+    /// The token the gateway would forward to `service` for `identity`.
+    fn token(&self, service: Service, identity: &Identity) -> String {
+        self.signer.mint(service, identity, None).unwrap().0
     }
 
     async fn call(
@@ -156,10 +157,12 @@ impl TestApp {
         as_user: &Identity,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, url)
-            .bearer_auth(self.token(as_user));
+        let service = match url.starts_with(&self.profiles) {
+            true => Service::OauthProfiles,
+            false => Service::OauthApps,
+        };
+        let token = self.token(service, as_user);
+        let mut request = self.client.request(method, url).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -536,4 +539,184 @@ async fn nothing_is_deleted_while_oauth_profiles_is_too_slow() {
     let (status, _) = app.apps(Method::GET, &path, &admin(), None).await;
     assert_eq!(status, StatusCode::OK);
     drop(silent);
+}
+
+/// Everything the administrator can list, to show that a refused request stored nothing.
+async fn all_applications(app: &TestApp) -> Value {
+    let (status, list) = app.apps(Method::GET, APPS, &admin(), None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list
+}
+
+/// Sends `body` to create and to replace application `id`: both must be 400 naming `field`
+/// (as `'field'` in the envelope's message), and nothing may change.
+async fn refused_everywhere(app: &TestApp, id: i64, body: Value, field: &str) {
+    let before = all_applications(app).await;
+    let path = format!("{APPS}/{id}");
+    let (_, read_before) = app.apps(Method::GET, &path, &admin(), None).await;
+    for (method, path) in [(Method::POST, APPS), (Method::PUT, path.as_str())] {
+        let body = fresh_name_for(&method, &body, field);
+        let (code, message) = error(
+            app.apps(method.clone(), path, &admin(), Some(body.clone()))
+                .await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert_eq!(code, ErrorCode::InvalidField.as_str(), "{method} {body}");
+        assert!(
+            message.contains(&format!("'{field}'")),
+            "{method} {body}: {message}"
+        );
+        assert!(!message.contains(['\r', '\n']), "{message}");
+    }
+    assert_eq!(all_applications(app).await, before, "{body}");
+    let (_, read_after) = app.apps(Method::GET, &path, &admin(), None).await;
+    assert_eq!(read_after, read_before, "{body}");
+}
+
+/// A header injected through a stored URL, and everything a WHATWG parser would strip or
+/// repair unseen, is refused as sent (item 4 of the input-validation issue).
+#[tokio::test]
+async fn authorize_and_token_urls_are_checked_as_sent() {
+    let app = spawn_app().await;
+    let id = app.create_app(&admin(), "Kept", Some(5)).await;
+
+    for field in ["authorizeURI", "tokenURI"] {
+        for bad in [
+            "https://x.example/a\r\nLocation: https://evil.example/",
+            "https://x.example/a\rb",
+            "https://x.example/a\nb",
+            "https://x.example/a\tb",
+            "https://x.example/a\u{0}b",
+            "https://x.example/a\u{85}b",
+            "https://x.example/a\u{2028}b",
+            "https://x.example/a\u{202E}b",
+            "https://x.example/a\u{200B}b",
+            "https://x.example/a b",
+            " https://x.example/a",
+            "https://x.example/a ",
+            "\thttps://x.example/a",
+            "https://x.example/a\n",
+            "https://user:password@x.example/a",
+            "https://user@x.example/a",
+            "https://x.example/a#fragment",
+            "https://x.example/a#",
+            "https:x.example/a",
+            "https:/x.example/a",
+            "https://x.example\\a",
+            "ftp://x.example/a",
+            "x.example/a",
+        ] {
+            let mut body = app_body("Kept", Some(5));
+            body[field] = json!(bad);
+            refused_everywhere(&app, id, body, field).await;
+        }
+    }
+}
+
+/// What is stored, answered and later called is the parsed URL's serialization; an encoded
+/// line break (`%0d%0a`) is inert and stays as sent.
+#[tokio::test]
+async fn authorize_and_token_urls_are_stored_normalised() {
+    let app = spawn_app().await;
+    let mut body = app_body("Normalised", Some(5));
+    body["authorizeURI"] = json!("HTTPS://Accounts.Google.COM:443/o/oauth2/../oauth2/auth");
+    body["tokenURI"] = json!("https://www.googleapis.com/token?x=%0d%0aB");
+
+    let (status, created) = app.apps(Method::POST, APPS, &admin(), Some(body)).await;
+
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, read) = app
+        .apps(Method::GET, &format!("{APPS}/{id}"), &admin(), None)
+        .await;
+    for answer in [created, read] {
+        assert_eq!(
+            answer["authorizeURI"],
+            "https://accounts.google.com/o/oauth2/auth"
+        );
+        assert_eq!(
+            answer["tokenURI"],
+            "https://www.googleapis.com/token?x=%0d%0aB"
+        );
+    }
+}
+
+/// No stored string takes a control character, a format character or a line separator;
+/// credentials, ids and scopes take no white space at either end (item 5).
+#[tokio::test]
+async fn control_and_format_characters_are_refused_in_every_stored_string() {
+    let app = spawn_app().await;
+    let id = app.create_app(&admin(), "Kept", Some(5)).await;
+    let invisible = [
+        "\r", "\n", "\t", "\u{0}", "\u{7F}", "\u{85}", "\u{2028}", "\u{2029}", "\u{202E}",
+        "\u{200B}", "\u{FEFF}",
+    ];
+
+    for field in ["name", "description", "clientId", "clientSecret", "scope"] {
+        for bad in invisible {
+            let mut body = app_body("Kept", Some(5));
+            body[field] = json!(format!("a{bad}b"));
+            refused_everywhere(&app, id, body, field).await;
+        }
+    }
+    for field in ["name", "clientId", "clientSecret", "scope"] {
+        for bad in [" ab", "ab ", "\u{A0}ab", "ab\u{3000}"] {
+            let mut body = app_body("Kept", Some(5));
+            body[field] = json!(bad);
+            refused_everywhere(&app, id, body, field).await;
+        }
+    }
+    // Free text keeps its spaces, inside and at the ends, and any printable character.
+    let mut body = app_body("Kept", Some(5));
+    body["description"] = json!(" Zoë's app — analytics ");
+    body["scope"] = json!("full_offline_access, test_repo");
+    let (status, updated) = app
+        .apps(Method::PUT, &format!("{APPS}/{id}"), &admin(), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["description"], " Zoë's app — analytics ");
+}
+
+/// A JSON array is not an object whose fields serde may fill by position (item 8).
+#[tokio::test]
+async fn a_json_array_body_is_refused() {
+    let app = spawn_app().await;
+    let id = app.create_app(&admin(), "Kept", Some(5)).await;
+    let before = all_applications(&app).await;
+    let positional = json!([
+        "Positional",
+        54,
+        5,
+        null,
+        "client-id",
+        "client-secret",
+        "https://accounts.google.com/o/oauth2/auth",
+        "https://www.googleapis.com/oauth2/v3/token",
+        "scope"
+    ]);
+
+    for (method, path) in [
+        (Method::POST, APPS.to_owned()),
+        (Method::PUT, format!("{APPS}/{id}")),
+    ] {
+        for body in [positional.clone(), json!([]), json!("text"), json!(17)] {
+            let (code, message) = error(
+                app.apps(method.clone(), &path, &admin(), Some(body)).await,
+                StatusCode::BAD_REQUEST,
+            );
+            assert_eq!(code, ErrorCode::MalformedRequest.as_str());
+            assert_eq!(message, "The request body must be a JSON object");
+        }
+    }
+    assert_eq!(all_applications(&app).await, before);
+}
+
+/// `body` for `method`: a create gets a name of its own (unless the name is what is tested), so
+/// that only the field under test can refuse it, not a name already taken.
+fn fresh_name_for(method: &Method, body: &Value, field: &str) -> Value {
+    let mut body = body.clone();
+    if *method == Method::POST && field != "name" {
+        body["name"] = json!("Fresh");
+    }
+    body
 }

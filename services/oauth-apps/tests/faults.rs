@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use api_common::ErrorCode;
-use internal_auth::{Identity, TokenSigner};
+use internal_auth::{Identity, Service, TokenSigner};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -238,7 +238,11 @@ fn create_profiles(
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<BTreeMap<String, (Outcome, Value)>> {
     let url = format!("{}{PROFILES}", cluster.profiles_url);
-    let token = cluster.signer.mint(&admin(), None).unwrap().0;
+    let token = cluster
+        .signer
+        .mint(Service::OauthProfiles, &admin(), None)
+        .unwrap()
+        .0;
     tokio::spawn(async move {
         let tasks: Vec<_> = (0..6)
             .map(|task| {
@@ -276,7 +280,11 @@ fn count(outcomes: &BTreeMap<String, (Outcome, Value)>, status: StatusCode) -> u
 async fn killing_oauth_apps_while_profiles_are_created_loses_nothing_and_leaves_nothing() {
     let mut cluster = start_cluster().await;
     let client = reqwest::Client::new();
-    let token = cluster.signer.mint(&admin(), None).unwrap().0;
+    let token = cluster
+        .signer
+        .mint(Service::OauthApps, &admin(), None)
+        .unwrap()
+        .0;
     let (status, app) = post(
         &client,
         &format!("{}{APPS}", cluster.apps.url()),
@@ -328,10 +336,15 @@ async fn killing_oauth_apps_while_profiles_are_created_loses_nothing_and_leaves_
     assert!(!after.is_empty());
 
     // Exactly the acknowledged profiles exist: every 201 is there, no 503 left a row.
+    let profiles_token = cluster
+        .signer
+        .mint(Service::OauthProfiles, &admin(), None)
+        .unwrap()
+        .0;
     let stored: BTreeSet<String> = list_all(
         &client,
         &format!("{}{PROFILES}", cluster.profiles_url),
-        &token,
+        &profiles_token,
         "profiles",
     )
     .await
@@ -354,7 +367,11 @@ async fn killing_oauth_apps_while_profiles_are_created_loses_nothing_and_leaves_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_write_oauth_apps_acknowledged_survives_a_kill() {
     let mut cluster = start_cluster().await;
-    let token = cluster.signer.mint(&admin(), None).unwrap().0;
+    let token = cluster
+        .signer
+        .mint(Service::OauthApps, &admin(), None)
+        .unwrap()
+        .0;
     let url = format!("{}{APPS}", cluster.apps.url());
 
     // Six writers create applications as fast as they can; the process dies under them.

@@ -1,7 +1,8 @@
 //! What a valid OAuth profile is, who may act on one, and the check of its application.
 
 use api_common::fields::{
-    object_name, optional_text, required_id, required_nonblank, DESCRIPTION_MAX, NAME_MAX,
+    object_name, optional_nonblank, optional_text, required_id, required_nonblank, DESCRIPTION_MAX,
+    NAME_MAX,
 };
 use api_common::{ApiError, ErrorCode};
 use internal_auth::{permissions, Caller, Identity, SYSTEM_TENANT_ID};
@@ -35,12 +36,11 @@ pub struct OauthProfileInput {
 
 impl OauthProfileInput {
     pub fn parse(body: OauthProfileBody) -> Result<Self, ApiError> {
-        let access_token = optional_text("accessToken", body.access_token, TOKEN_MAX)?;
         Ok(OauthProfileInput {
             name: object_name("name", body.name, NAME_MAX)?,
             oauth_app_id: required_id("oauthAppId", body.oauth_app_id)?,
             description: optional_text("description", body.description, DESCRIPTION_MAX)?,
-            access_token: access_token.filter(|t| !t.trim().is_empty()),
+            access_token: optional_nonblank("accessToken", body.access_token, TOKEN_MAX)?,
             refresh_token: required_nonblank("refreshToken", body.refresh_token, TOKEN_MAX)?,
         })
     }

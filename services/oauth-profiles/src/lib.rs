@@ -115,7 +115,11 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
 pub fn build_on(config: &Config, listener: TcpListener) -> Result<Application, StartError> {
     let url = config.database_url()?;
     let apps_url = service_kit::parse_base_url("OAUTH_APPS_URL", &config.oauth_apps_url)?;
-    let verifier = load_verifier("TOKEN_PUBLIC_KEY_FILE", &config.token_public_key_file)?;
+    let verifier = load_verifier(
+        "TOKEN_PUBLIC_KEY_FILE",
+        &config.token_public_key_file,
+        internal_auth::Service::OauthProfiles,
+    )?;
     let ring = web::Data::new(config.key_ring()?);
     let pool = config.pool(&url, config.pool_size)?;
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;

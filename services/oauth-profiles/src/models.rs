@@ -157,20 +157,41 @@ pub fn insert(
     })
 }
 
+/// Whose profiles a request reaches: the user's, made while they belonged to the tenant they
+/// belong to now. A user moved to another tenant no longer reaches the profiles of the old one
+/// (their tokens were granted for its applications); the gateway then purges them (docs/api.md).
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub user_id: i64,
+    pub tenant_id: i64,
+}
+
+impl Owner {
+    /// The owner a request acts for: its subject.
+    pub fn of(subject: &internal_auth::Identity) -> Self {
+        Owner {
+            user_id: subject.user_id,
+            tenant_id: subject.tenant_id,
+        }
+    }
+}
+
 /// `owner`'s profile `id` (on the concrete connection: it runs on every GET by id).
-pub fn find(conn: &mut DbConnection, owner: i64, id: i64) -> QueryResult<Option<OauthProfile>> {
+pub fn find(conn: &mut DbConnection, owner: Owner, id: i64) -> QueryResult<Option<OauthProfile>> {
     db::with_backend!(conn, |c| oauth_profiles::table
         .find(id)
-        .filter(oauth_profiles::owner_id.eq(owner))
+        .filter(oauth_profiles::owner_id.eq(owner.user_id))
+        .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id))
         .select(OauthProfile::as_select())
         .get_result(c)
         .optional())
 }
 
 /// One page of `owner`'s profiles, oldest first.
-pub fn list(conn: &mut DbConnection, owner: i64, page: Page) -> QueryResult<Vec<OauthProfile>> {
+pub fn list(conn: &mut DbConnection, owner: Owner, page: Page) -> QueryResult<Vec<OauthProfile>> {
     oauth_profiles::table
-        .filter(oauth_profiles::owner_id.eq(owner))
+        .filter(oauth_profiles::owner_id.eq(owner.user_id))
+        .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id))
         .filter(oauth_profiles::id.gt(page.after))
         .order(oauth_profiles::id)
         .limit(page.limit)
@@ -181,14 +202,15 @@ pub fn list(conn: &mut DbConnection, owner: i64, page: Page) -> QueryResult<Vec<
 /// Replaces `owner`'s profile `id`; whether it existed.
 pub fn update(
     conn: &mut DbConnection,
-    owner: i64,
+    owner: Owner,
     id: i64,
     changes: &OauthProfileChangeset<'_>,
 ) -> QueryResult<bool> {
     diesel::update(
         oauth_profiles::table
             .find(id)
-            .filter(oauth_profiles::owner_id.eq(owner)),
+            .filter(oauth_profiles::owner_id.eq(owner.user_id))
+            .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id)),
     )
     .set(changes)
     .execute(conn)
@@ -261,11 +283,12 @@ pub fn reseal_tokens(
 }
 
 /// Deletes `owner`'s profile `id`; whether it existed.
-pub fn delete(conn: &mut DbConnection, owner: i64, id: i64) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConnection, owner: Owner, id: i64) -> QueryResult<bool> {
     diesel::delete(
         oauth_profiles::table
             .find(id)
-            .filter(oauth_profiles::owner_id.eq(owner)),
+            .filter(oauth_profiles::owner_id.eq(owner.user_id))
+            .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id)),
     )
     .execute(conn)
     .map(|n| n > 0)

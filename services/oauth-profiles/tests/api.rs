@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use api_common::peer::PeerError;
 use api_common::ErrorCode;
-use internal_auth::{Identity, TokenSigner};
+use internal_auth::{Identity, Service, TokenSigner};
 use oauth_profiles_client::{AppUsage, OauthProfilesClient};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -120,12 +120,27 @@ fn profile_body(name: &str, app_id: i64) -> Value {
 
 impl TestApp {
     fn token(&self, identity: &Identity) -> String {
-        self.signer.mint(identity, None).unwrap().0
+        self.signer
+            .mint(Service::OauthProfiles, identity, None)
+            .unwrap()
+            .0
     }
 
     /// A token of `actor` acting on behalf of `subject` (`?user=` at the gateway).
     fn on_behalf(&self, subject: &Identity, actor: &Identity) -> String {
-        self.signer.mint(subject, Some(actor)).unwrap().0
+        self.signer
+            .mint(Service::OauthProfiles, subject, Some(actor))
+            .unwrap()
+            .0
+    }
+
+    /// The token oauth-apps holds for `identity`'s request and passes on to oauth-profiles'
+    /// internal routes.
+    fn peer_token(&self, identity: &Identity) -> String {
+        self.signer
+            .mint(Service::OauthApps, identity, None)
+            .unwrap()
+            .0
     }
 
     fn system_token(&self) -> String {
@@ -458,7 +473,7 @@ async fn usage_counts_the_profiles_of_every_owner() {
         .await;
     app.create_profile(&bob(), "D", own).await;
     let client = app.client();
-    let token = app.token(&user(51, 9, &[], &[]));
+    let token = app.peer_token(&user(51, 9, &[], &[]));
 
     assert_eq!(
         client.app_usage(&token, system).await.unwrap(),
@@ -479,15 +494,26 @@ async fn usage_counts_the_profiles_of_every_owner() {
         AppUsage::default()
     );
 
-    // A user route: the gateway's system token carries no user.
-    let refused = client
-        .app_usage(&app.system_token(), own)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&refused, PeerError::Api(e) if e.code() == ErrorCode::Forbidden),
-        "{refused}"
+    // The gateway's own maintenance token may ask too.
+    assert_eq!(
+        client.app_usage(&app.system_token(), own).await.unwrap(),
+        AppUsage {
+            profiles: 1,
+            tenants: vec![5]
+        }
     );
+    // The token of a request the gateway forwarded to oauth-profiles does not open its
+    // internal routes, whoever the user: a routing mistake in the gateway cannot expose them.
+    for caller in [alice(), admin(), user(51, 9, &[], &[])] {
+        let refused = client
+            .app_usage(&app.token(&caller), own)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, PeerError::Api(e) if e.code() == ErrorCode::Forbidden),
+            "{refused}"
+        );
+    }
     let path = format!("/internal/oauth-apps/{own}/usage");
     let (status, _) = app
         .with_token(Method::GET, &path, "not-a-token", None)
@@ -542,4 +568,130 @@ async fn purging_an_owner_takes_the_system_token_and_only_their_profiles() {
         StatusCode::METHOD_NOT_ALLOWED,
     );
     assert_eq!(code, ErrorCode::MethodNotAllowed.as_str());
+}
+
+/// Sends `body` to create a profile and to replace profile `id` of Alice: both must be 400
+/// naming `field`, and nothing may change.
+async fn refused_everywhere(app: &TestApp, id: i64, body: Value, field: &str) {
+    let path = format!("{PROFILES}/{id}");
+    let (_, before) = app.profiles(Method::GET, &path, &alice(), None).await;
+    for (method, path) in [(Method::POST, PROFILES), (Method::PUT, path.as_str())] {
+        let body = fresh_name_for(&method, &body, field);
+        let (code, message) = error(
+            app.profiles(method.clone(), path, &alice(), Some(body.clone()))
+                .await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert_eq!(code, ErrorCode::InvalidField.as_str(), "{method} {body}");
+        assert!(
+            message.contains(&format!("'{field}'")),
+            "{method} {body}: {message}"
+        );
+        assert!(!message.contains(['\r', '\n']), "{message}");
+    }
+    assert_eq!(app.list(&alice()).await, [id], "{body}");
+    let (_, after) = app.profiles(Method::GET, &path, &alice(), None).await;
+    assert_eq!(after, before, "{body}");
+}
+
+/// No stored string takes a control character, a format character or a line separator; names
+/// and tokens take no white space at either end (item 5 of the input-validation issue).
+#[tokio::test]
+async fn control_and_format_characters_are_refused_in_every_stored_string() {
+    let app = spawn_app().await;
+    let app_id = app.create_app("Shared", 1).await;
+    let id = app.create_profile(&alice(), "Mine", app_id).await;
+    let invisible = [
+        "\r", "\n", "\t", "\u{0}", "\u{7F}", "\u{85}", "\u{2028}", "\u{2029}", "\u{202E}",
+        "\u{200B}", "\u{FEFF}",
+    ];
+
+    for field in ["name", "description", "accessToken", "refreshToken"] {
+        for bad in invisible {
+            let mut body = profile_body("Mine", app_id);
+            body[field] = json!(format!("a{bad}b"));
+            refused_everywhere(&app, id, body, field).await;
+        }
+    }
+    for field in ["name", "accessToken", "refreshToken"] {
+        for bad in [" ab", "ab ", "\u{A0}ab", "ab\u{3000}", "  "] {
+            let mut body = profile_body("Mine", app_id);
+            body[field] = json!(bad);
+            refused_everywhere(&app, id, body, field).await;
+        }
+    }
+    // Free text keeps its spaces; an empty access token is no access token.
+    let mut body = profile_body("Mine", app_id);
+    body["description"] = json!(" Zoë's profile — analytics ");
+    body["accessToken"] = json!("");
+    let path = format!("{PROFILES}/{id}");
+    let (status, _) = app.profiles(Method::PUT, &path, &alice(), Some(body)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, read) = app.profiles(Method::GET, &path, &alice(), None).await;
+    assert_eq!(read["description"], " Zoë's profile — analytics ");
+    assert!(read.get("accessToken").is_none(), "{read}");
+}
+
+/// A JSON array is not an object whose fields serde may fill by position (item 8).
+#[tokio::test]
+async fn a_json_array_body_is_refused() {
+    let app = spawn_app().await;
+    let app_id = app.create_app("Shared", 1).await;
+    let id = app.create_profile(&alice(), "Mine", app_id).await;
+    let path = format!("{PROFILES}/{id}");
+    let (_, before) = app.profiles(Method::GET, &path, &alice(), None).await;
+    let positional = json!(["Positional", app_id, null, "access", "refresh"]);
+
+    for (method, path) in [(Method::POST, PROFILES), (Method::PUT, path.as_str())] {
+        for body in [positional.clone(), json!([]), json!("text"), json!(17)] {
+            let (code, message) = error(
+                app.profiles(method.clone(), path, &alice(), Some(body))
+                    .await,
+                StatusCode::BAD_REQUEST,
+            );
+            assert_eq!(code, ErrorCode::MalformedRequest.as_str());
+            assert_eq!(message, "The request body must be a JSON object");
+        }
+    }
+    assert_eq!(app.list(&alice()).await, [id]);
+    let (_, after) = app.profiles(Method::GET, &path, &alice(), None).await;
+    assert_eq!(after, before);
+}
+
+/// `body` for `method`: a create gets a name of its own (unless the name is what is tested), so
+/// that only the field under test can refuse it, not a name already taken.
+fn fresh_name_for(method: &Method, body: &Value, field: &str) -> Value {
+    let mut body = body.clone();
+    if *method == Method::POST && field != "name" {
+        body["name"] = json!("Fresh");
+    }
+    body
+}
+
+/// The token carries the owner's tenant: once the gateway has moved a user to another tenant,
+/// the profiles they made in the old one are out of their reach (read, list, update, delete),
+/// before any purge, and back within reach only if they are moved back.
+#[tokio::test]
+async fn profiles_of_a_tenant_the_owner_left_are_out_of_reach() {
+    let app = spawn_app().await;
+    let app_id = app.create_app("System", 1).await;
+    let in_five = user(7, 5, &ALL, &[]);
+    let moved = user(7, 6, &ALL, &[]);
+    let id = app.create_profile(&in_five, "Old", app_id).await;
+    let path = format!("{PROFILES}/{id}");
+    let body = json!({"name": "Old", "oauthAppId": app_id, "refreshToken": "r"});
+
+    assert_eq!(app.list(&moved).await, Vec::<i64>::new());
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PUT, Some(body.clone())),
+        (Method::DELETE, None),
+    ] {
+        let (code, _) = error(
+            app.profiles(method, &path, &moved, body).await,
+            StatusCode::NOT_FOUND,
+        );
+        assert_eq!(code, ErrorCode::OauthProfileNotFound.as_str());
+    }
+    assert_eq!(app.list(&in_five).await, [id]);
 }

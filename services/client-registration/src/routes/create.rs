@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use api_common::http::JsonBody;
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
 use internal_auth::Caller;
@@ -15,7 +16,7 @@ pub async fn create(
     caller: Caller,
     pool: web::Data<DbPool>,
     hash_key: web::Data<HashKey>,
-    body: web::Json<ClientAppBody>,
+    body: JsonBody<ClientAppBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = ClientAppInput::parse(body.into_inner())?;
     let secret = ClientSecret::generate().map_err(|e| {

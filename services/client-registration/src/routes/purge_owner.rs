@@ -3,7 +3,7 @@ use api_common::http::IdPath;
 use api_common::ApiError;
 use client_registration_client::Purged;
 use db::{run_db, DbPool};
-use internal_auth::AnyCaller;
+use internal_auth::PeerCaller;
 
 use crate::models;
 
@@ -11,7 +11,7 @@ use crate::models;
 /// `id` goes, and its credentials stop working. For the gateway when it deletes a user, with
 /// its system token only (403 otherwise); 0 when there is nothing (left) to delete.
 pub async fn purge_owner(
-    AnyCaller(caller): AnyCaller,
+    PeerCaller(caller): PeerCaller,
     pool: web::Data<DbPool>,
     IdPath(owner_id): IdPath,
 ) -> Result<HttpResponse, ApiError> {

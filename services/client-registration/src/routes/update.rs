@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use api_common::http::IdPath;
+use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
@@ -13,7 +13,7 @@ pub async fn update(
     caller: Caller,
     pool: web::Data<DbPool>,
     IdPath(id): IdPath,
-    body: web::Json<ClientAppBody>,
+    body: JsonBody<ClientAppBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = ClientAppInput::parse(body.into_inner())?;
     let name = input.name.clone();

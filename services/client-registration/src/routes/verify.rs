@@ -1,9 +1,10 @@
 use std::sync::OnceLock;
 
 use actix_web::{web, HttpResponse};
+use api_common::http::JsonBody;
 use api_common::ApiError;
 use db::{run_db, DbPool};
-use internal_auth::Caller;
+use internal_auth::PeerCaller;
 use secrets::HashKey;
 
 use client_registration_client::{Verification, VerifiedClient};
@@ -16,12 +17,14 @@ use crate::models;
 /// current one, else 200 `{"valid": false}`.
 ///
 /// For the authorization server, which authenticates clients; the gateway does not forward it.
-/// Any valid internal token may ask: the caller is a service, not the application's owner.
+/// Only a token addressed to client-registration's internal routes may ask ([`PeerCaller`]):
+/// the caller is a service, not the application's owner, and the token of a request the
+/// gateway forwards to client-registration never opens it.
 pub async fn verify(
-    caller: Caller,
+    PeerCaller(caller): PeerCaller,
     pool: web::Data<DbPool>,
     hash_key: web::Data<HashKey>,
-    body: web::Json<CredentialsBody>,
+    body: JsonBody<CredentialsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let Credentials {
         client_id,

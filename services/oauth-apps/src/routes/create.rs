@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use api_common::http::JsonBody;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
@@ -12,7 +13,7 @@ pub async fn create(
     caller: Caller,
     pool: web::Data<DbPool>,
     ring: web::Data<KeyRing>,
-    body: web::Json<OauthAppBody>,
+    body: JsonBody<OauthAppBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = OauthAppInput::parse(body.into_inner())?;
     let tenant_id = input.tenant_id.unwrap_or(caller.tenant_id);

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use api_common::http::IdPath;
+use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::{Caller, SYSTEM_TENANT_ID};
@@ -23,7 +23,7 @@ pub async fn update(
     ring: web::Data<KeyRing>,
     profiles: web::Data<OauthProfilesClient>,
     IdPath(id): IdPath,
-    body: web::Json<OauthAppBody>,
+    body: JsonBody<OauthAppBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = OauthAppInput::parse(body.into_inner())?;
     let current = run_db(&pool, move |conn| models::find(conn, id))

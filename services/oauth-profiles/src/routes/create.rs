@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use api_common::http::JsonBody;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
@@ -17,7 +18,7 @@ pub async fn create(
     pool: web::Data<DbPool>,
     apps: web::Data<OauthAppsClient>,
     ring: web::Data<KeyRing>,
-    body: web::Json<OauthProfileBody>,
+    body: JsonBody<OauthProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::Create)?;
     let input = OauthProfileInput::parse(body.into_inner())?;

@@ -14,7 +14,7 @@ pub async fn delete(
     IdPath(id): IdPath,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::Delete)?;
-    let owner = caller.user_id;
+    let owner = models::Owner::of(&caller);
     if !run_db(&pool, move |conn| models::delete(conn, owner, id)).await? {
         return Err(not_found(id));
     }

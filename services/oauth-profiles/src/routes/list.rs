@@ -25,7 +25,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::Read)?;
     let page = Page::parse(query.limit, query.after)?;
-    let owner = caller.user_id;
+    let owner = models::Owner::of(&caller);
     let profiles = run_db(&pool, move |conn| models::list(conn, owner, page)).await?;
     Ok(HttpResponse::Ok().json(ProfileList {
         profiles: profiles

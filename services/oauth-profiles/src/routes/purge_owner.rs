@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use api_common::http::IdPath;
 use api_common::ApiError;
 use db::{run_db, DbPool};
-use internal_auth::AnyCaller;
+use internal_auth::PeerCaller;
 use oauth_profiles_client::Purged;
 
 use crate::models;
@@ -11,7 +11,7 @@ use crate::models;
 /// For the gateway when it deletes a user, with its system token only (403 otherwise); 0 when
 /// there is nothing (left) to delete.
 pub async fn purge_owner(
-    AnyCaller(caller): AnyCaller,
+    PeerCaller(caller): PeerCaller,
     pool: web::Data<DbPool>,
     IdPath(owner): IdPath,
 ) -> Result<HttpResponse, ApiError> {

@@ -16,7 +16,7 @@ pub async fn read(
     IdPath(id): IdPath,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::Read)?;
-    let owner = caller.user_id;
+    let owner = models::Owner::of(&caller);
     let profile = run_db(&pool, move |conn| models::find(conn, owner, id))
         .await?
         .ok_or_else(|| not_found(id))?;

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use api_common::http::IdPath;
+use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
@@ -18,11 +18,11 @@ pub async fn update(
     apps: web::Data<OauthAppsClient>,
     ring: web::Data<KeyRing>,
     IdPath(id): IdPath,
-    body: web::Json<OauthProfileBody>,
+    body: JsonBody<OauthProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller, Action::Update)?;
     let input = OauthProfileInput::parse(body.into_inner())?;
-    let owner = caller.user_id;
+    let owner = models::Owner::of(&caller);
     run_db(&pool, move |conn| models::find(conn, owner, id))
         .await?
         .ok_or_else(|| not_found(id))?;

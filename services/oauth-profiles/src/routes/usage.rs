@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use api_common::http::IdPath;
 use api_common::ApiError;
 use db::{run_db, DbPool};
-use internal_auth::Caller;
+use internal_auth::PeerCaller;
 use oauth_profiles_client::AppUsage;
 
 use crate::models;
@@ -11,10 +11,11 @@ use crate::models;
 /// profiles, of every owner, use OAuth application `id`, and their owners' tenants.
 ///
 /// For oauth-apps, which refuses to delete an application in use or to move it away from the
-/// tenants of its users. Any user token may ask: the answer names no profile and no owner, and
-/// the gateway does not forward `/internal`.
+/// tenants of its users, with the token of the user it acts for ([`PeerCaller`]: a token the
+/// gateway minted for oauth-profiles itself does not open it). The answer names no profile and
+/// no owner.
 pub async fn usage(
-    _caller: Caller,
+    _caller: PeerCaller,
     pool: web::Data<DbPool>,
     IdPath(app_id): IdPath,
 ) -> Result<HttpResponse, ApiError> {
