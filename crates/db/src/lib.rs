@@ -7,7 +7,7 @@
 //! async worker thread.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use api_common::ApiError;
@@ -201,6 +201,13 @@ pub fn connect(
     options: PoolOptions,
 ) -> Result<DbPool, DbSetupError> {
     let manager = ConnectionManager { url: url.clone() };
+    if url.backend() == Backend::Sqlite {
+        owner_only(Path::new(&url.target)).map_err(|e| DbSetupError::Connect {
+            variable: variable.to_owned(),
+            url: url.redacted(),
+            cause: format!("cannot create the database file readable by its owner only: {e}"),
+        })?;
+    }
     // Establish one connection ourselves first: r2d2 would retry until its timeout and lose the
     // cause.
     let mut conn =
@@ -232,6 +239,35 @@ pub fn connect(
             url: url.redacted(),
             cause: e.to_string(),
         })
+}
+
+/// Creates the SQLite file `path` readable and writable by its owner only (0600), or takes
+/// group and other permissions away from one that exists: it holds sealed credentials and the
+/// users' password hashes. SQLite creates the write-ahead log and shared-memory files with the
+/// database file's permissions.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            log::warn!(
+                "{} was readable by others (mode {:o}): it is now 0600",
+                path.display(),
+                mode & 0o777
+            );
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Runs every pending migration of the connection's backend.
@@ -489,6 +525,36 @@ mod tests {
                 .map(|o| &o.compile_options)
                 .collect::<Vec<_>>()
         );
+    }
+
+    /// The database file, and the log and shared-memory files SQLite makes beside it, are the
+    /// owner's only; a file found readable by others is tightened.
+    #[cfg(unix)]
+    #[test]
+    fn sqlite_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("component.db");
+        owner_only(&path).unwrap();
+        let manager = ConnectionManager::new(DatabaseUrl::sqlite(&path));
+        let mut conn = manager.connect().unwrap();
+        conn.batch_execute("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('secret');")
+            .unwrap();
+        let mode = |suffix: &str| {
+            let file = format!("{}{suffix}", path.display());
+            std::fs::metadata(file).unwrap().permissions().mode() & 0o777
+        };
+        for suffix in ["", "-wal", "-shm"] {
+            assert_eq!(mode(suffix), 0o600, "component.db{suffix}");
+        }
+        drop(conn);
+
+        let loose = dir.path().join("loose.db");
+        std::fs::write(&loose, b"").unwrap();
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+        owner_only(&loose).unwrap();
+        let mode = std::fs::metadata(&loose).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]
