@@ -32,14 +32,15 @@ use base64::Engine;
 use db::{run_db, DbPool};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
-use internal_auth::{Identity, TokenSigner};
+use internal_auth::{Identity, Service, TokenSigner};
 use rand::RngCore;
 use sha2::Sha256;
 
 use crate::forward::is_under;
 use crate::methods::RouteMethods;
 use crate::models::users;
-use crate::{on_behalf, password};
+use crate::on_behalf;
+use crate::password_checks::PasswordChecks;
 
 /// Most entries each cache holds; past it, expired entries are dropped, then all
 /// ([`make_room`]).
@@ -56,9 +57,6 @@ fn make_room<K, V>(entries: &mut HashMap<K, V>, expired: impl Fn(&V) -> bool) {
     }
 }
 
-/// argon2 verifications running at once, at most.
-const ARGON2_CONCURRENCY: usize = 4;
-
 /// What the gateway needs to authenticate a request.
 pub struct Authenticator {
     pool: DbPool,
@@ -66,16 +64,13 @@ pub struct Authenticator {
     credentials: CredentialCache,
     tokens: TokenCache,
     signer: TokenSigner,
-    /// Verified against for unknown users, so that they take as long as known ones.
-    dummy_hash: String,
     /// One verification per credential at a time: requests that arrive together with the same
     /// credential (every client, when the cache entry expires) wait for the first one's result
     /// instead of each running argon2.
     gates: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
-    /// argon2 takes 19 MiB and tens of milliseconds a run: at most this many at once, so that a
-    /// flood of different wrong passwords cannot exhaust memory.
-    argon2_permits: tokio::sync::Semaphore,
-    argon2_runs: AtomicU64,
+    /// Where argon2 runs, within fixed bounds of concurrency and queue (also for the admin
+    /// API's new passwords).
+    password_checks: PasswordChecks,
 }
 
 /// The caller of a public request, as their row is now, and the user they act for with
@@ -138,18 +133,22 @@ impl Authenticator {
         signer: TokenSigner,
         credential_ttl: Duration,
         user_ttl: Duration,
-    ) -> Result<Self, argon2::password_hash::Error> {
-        Ok(Authenticator {
+        password_checks: PasswordChecks,
+    ) -> Self {
+        Authenticator {
             pool,
             users: UserCache::new(user_ttl),
             credentials: CredentialCache::new(credential_ttl),
             tokens: TokenCache::default(),
             signer,
-            dummy_hash: password::hash(&password::generate(24))?,
             gates: Mutex::new(HashMap::new()),
-            argon2_permits: tokio::sync::Semaphore::new(ARGON2_CONCURRENCY),
-            argon2_runs: AtomicU64::new(0),
-        })
+            password_checks,
+        }
+    }
+
+    /// Where argon2 runs: sign-in checks, and new passwords of the admin API.
+    pub fn password_checks(&self) -> &PasswordChecks {
+        &self.password_checks
     }
 
     /// The user named `user_name`, from the [`UserCache`] or else read now.
@@ -183,9 +182,9 @@ impl Authenticator {
         self.users.forget_all();
     }
 
-    /// How many argon2 verifications this gateway has run (a cache hit runs none).
+    /// How many argon2 runs this gateway has made (a cache hit runs none).
     pub fn argon2_runs(&self) -> u64 {
-        self.argon2_runs.load(Ordering::Relaxed)
+        self.password_checks.runs()
     }
 
     fn gate(&self, fingerprint: &[u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
@@ -199,27 +198,6 @@ impl Authenticator {
         if Arc::strong_count(&gate) <= 2 {
             gates.remove(fingerprint);
         }
-    }
-
-    /// argon2 on the blocking pool, within the concurrency bound.
-    async fn verify_password(
-        &self,
-        secret: String,
-        user: Option<&users::User>,
-    ) -> Result<bool, ApiError> {
-        let hash = match user {
-            Some(user) => user.password_hash.clone(),
-            None => self.dummy_hash.clone(),
-        };
-        let _permit = self
-            .argon2_permits
-            .acquire()
-            .await
-            .map_err(ApiError::internal)?;
-        self.argon2_runs.fetch_add(1, Ordering::Relaxed);
-        web::block(move || password::verify(&secret, &hash))
-            .await
-            .map_err(ApiError::internal)
     }
 
     /// The user the `Authorization: Basic` header names, from their current row, or 401.
@@ -243,7 +221,10 @@ impl Authenticator {
                 {
                     true
                 }
-                _ => self.verify_password(secret, user.as_deref()).await?,
+                _ => {
+                    let hash = user.as_ref().map(|user| user.password_hash.clone());
+                    self.password_checks.verify(secret, hash).await?
+                }
             }
         };
         self.release_gate(&fingerprint, gate);
@@ -254,7 +235,7 @@ impl Authenticator {
                 Ok(user.identity())
             }
             _ => {
-                log::info!("authentication failed for user {user_name:?}");
+                log::info!("authentication failed for user {}", loggable(&user_name));
                 Err(bad_credentials())
             }
         }
@@ -269,10 +250,18 @@ impl Authenticator {
         on_behalf::authorize(caller, name, target.as_deref())
     }
 
-    /// The internal token that carries `authenticated` to a service.
-    pub fn token_for(&self, authenticated: &Authenticated) -> Result<String, ApiError> {
-        self.tokens
-            .token_for(authenticated.subject(), authenticated.actor(), &self.signer)
+    /// The internal token that carries `authenticated` to `service`.
+    pub fn token_for(
+        &self,
+        authenticated: &Authenticated,
+        service: Service,
+    ) -> Result<String, ApiError> {
+        self.tokens.token_for(
+            service,
+            authenticated.subject(),
+            authenticated.actor(),
+            &self.signer,
+        )
     }
 
     /// A fresh system token for the gateway's own maintenance calls.
@@ -282,6 +271,21 @@ impl Authenticator {
             .map(|(token, _)| token)
             .map_err(ApiError::internal)
     }
+}
+
+/// A user name as sent, for a log line: at most 64 characters, quoted, with control and other
+/// invisible characters escaped, so that a caller cannot forge or flood log lines with it.
+fn loggable(user_name: &str) -> String {
+    const SHOWN: usize = 64;
+    let mut shown: String = user_name
+        .chars()
+        .take(SHOWN)
+        .flat_map(char::escape_debug)
+        .collect();
+    if user_name.chars().nth(SHOWN).is_some() {
+        shown.push_str("...");
+    }
+    format!("\"{shown}\"")
 }
 
 fn bad_credentials() -> ApiError {
@@ -447,23 +451,27 @@ struct CachedToken {
     exp: u64,
 }
 
-/// Minted tokens by (subject, actor), reused while more than a third of their lifetime is left
-/// and both identities they carry are unchanged.
+/// Minted tokens by (service, subject, actor), reused while more than a third of their lifetime
+/// is left and both identities they carry are unchanged.
 #[derive(Default)]
 struct TokenCache {
-    entries: Mutex<HashMap<(i64, Option<i64>), CachedToken>>,
+    entries: Mutex<HashMap<TokenKey, CachedToken>>,
 }
+
+/// The service a token is for, its subject's id and its actor's.
+type TokenKey = (Service, i64, Option<i64>);
 
 impl TokenCache {
     fn token_for(
         &self,
+        service: Service,
         subject: &Identity,
         actor: Option<&Identity>,
         signer: &TokenSigner,
     ) -> Result<String, ApiError> {
         let now = unix_now();
         let reuse_margin = signer.ttl().as_secs() / 3;
-        let key = (subject.user_id, actor.map(|a| a.user_id));
+        let key = (service, subject.user_id, actor.map(|a| a.user_id));
         {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(cached) = entries.get(&key) {
@@ -475,7 +483,9 @@ impl TokenCache {
                 }
             }
         }
-        let (token, exp) = signer.mint(subject, actor).map_err(ApiError::internal)?;
+        let (token, exp) = signer
+            .mint(service, subject, actor)
+            .map_err(ApiError::internal)?;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         make_room(&mut entries, |cached| cached.exp <= now);
         entries.insert(
@@ -619,6 +629,17 @@ mod tests {
     }
 
     #[test]
+    fn user_names_are_logged_bounded_and_escaped() {
+        assert_eq!(loggable("alice"), "\"alice\"");
+        assert_eq!(
+            loggable("a\r\nINFO forged\u{202e}"),
+            "\"a\\r\\nINFO forged\\u{202e}\""
+        );
+        let long = loggable(&"x".repeat(10_000));
+        assert_eq!(long.len(), 64 + 3 + 2);
+    }
+
+    #[test]
     fn fingerprints_separate_user_from_password() {
         let cache = CredentialCache::new(Duration::from_secs(30));
         assert_ne!(cache.fingerprint("ab", "c"), cache.fingerprint("a", "bc"));
@@ -646,7 +667,9 @@ mod tests {
         let pair = internal_auth::generate_key_pair().unwrap();
         let signer =
             TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
-        let verifier = internal_auth::TokenVerifier::from_pem(pair.public_pem.as_bytes()).unwrap();
+        let verifier =
+            internal_auth::TokenVerifier::from_pem(pair.public_pem.as_bytes(), Service::OauthApps)
+                .unwrap();
         let cache = TokenCache::default();
         let alice = Identity {
             user_id: 7,
@@ -662,9 +685,21 @@ mod tests {
             permissions: vec![12],
             administered_tenants: vec![],
         };
-        let own = cache.token_for(&alice, None, &signer).unwrap();
-        assert_eq!(cache.token_for(&alice, None, &signer).unwrap(), own);
-        let on_behalf = cache.token_for(&alice, Some(&admin), &signer).unwrap();
+        let own = cache
+            .token_for(Service::OauthApps, &alice, None, &signer)
+            .unwrap();
+        assert_eq!(
+            cache
+                .token_for(Service::OauthApps, &alice, None, &signer)
+                .unwrap(),
+            own
+        );
+        // Each service has tokens of its own.
+        let elsewhere = cache.token_for(Service::ClientRegistration, &alice, None, &signer);
+        assert_ne!(elsewhere.unwrap(), own);
+        let on_behalf = cache
+            .token_for(Service::OauthApps, &alice, Some(&admin), &signer)
+            .unwrap();
         assert_ne!(on_behalf, own);
         let verified = verifier.verify(&on_behalf).unwrap();
         assert_eq!(
@@ -678,13 +713,17 @@ mod tests {
             permissions: vec![],
             ..admin.clone()
         };
-        let after = cache.token_for(&alice, Some(&demoted), &signer).unwrap();
+        let after = cache
+            .token_for(Service::OauthApps, &alice, Some(&demoted), &signer)
+            .unwrap();
         assert_eq!(verifier.verify(&after).unwrap().actor, Some(demoted));
         let moved = Identity {
             tenant_id: 3,
             ..alice.clone()
         };
-        let after = cache.token_for(&moved, None, &signer).unwrap();
+        let after = cache
+            .token_for(Service::OauthApps, &moved, None, &signer)
+            .unwrap();
         assert_eq!(verifier.verify(&after).unwrap().subject, moved);
     }
 
@@ -698,9 +737,13 @@ mod tests {
         let pair = internal_auth::generate_key_pair().unwrap();
         let signer =
             TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
-        let auth = Arc::new(
-            Authenticator::new(pool, signer, Duration::from_secs(30), Duration::ZERO).unwrap(),
-        );
+        let auth = Arc::new(Authenticator::new(
+            pool,
+            signer,
+            Duration::from_secs(30),
+            Duration::ZERO,
+            PasswordChecks::new(4, 64),
+        ));
         let basic = |credential: &str| {
             headers(&format!(
                 "Basic {}",

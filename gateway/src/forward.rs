@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use api_common::fields::parse_id;
+use api_common::fields::{optional_id, parse_id};
 use api_common::http::mark_enveloped;
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
@@ -26,6 +26,7 @@ use url::Url;
 use crate::auth::{Authenticated, Authenticator};
 use crate::methods::{method_not_allowed, RouteMethods};
 use crate::models::tenants;
+use internal_auth::Service;
 
 /// The services' base URLs and the client that reaches them (each worker has its own).
 #[derive(Clone)]
@@ -59,7 +60,8 @@ impl Upstream {
         &self.base
     }
 
-    /// `path` (already percent-encoded, as received) and `query` under the base URL.
+    /// `path` (in canonical form: no dot segments, no percent-encoding) and `query` under the
+    /// base URL.
     fn url(&self, path: &str, query: &str) -> Url {
         let mut url = self.url.clone();
         match self.url.path().trim_end_matches('/') {
@@ -72,17 +74,12 @@ impl Upstream {
 }
 
 impl Upstreams {
-    /// The service owning `path`, by name and base URL.
-    fn route(&self, path: &str) -> Option<(&'static str, &Upstream)> {
-        let owns = |prefix: &str| is_under(path, prefix);
-        if owns("/api/mgmt/oauthapps") {
-            Some(("oauth-apps service", &self.oauth_apps))
-        } else if owns("/api/mgmt/oauthprofiles") {
-            Some(("oauth-profiles service", &self.oauth_profiles))
-        } else if owns("/api/mgmt/oauth/client/applications") {
-            Some(("client-registration service", &self.client_registration))
-        } else {
-            None
+    /// The base URL of `service`.
+    fn of(&self, service: Service) -> &Upstream {
+        match service {
+            Service::OauthApps => &self.oauth_apps,
+            Service::OauthProfiles => &self.oauth_profiles,
+            Service::ClientRegistration => &self.client_registration,
         }
     }
 }
@@ -93,8 +90,10 @@ pub fn is_under(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// Forwards any authenticated `/api` request; a path no service owns is 404, a documented path
-/// asked with a method it does not take 405 (with `Allow`).
+/// Forwards any authenticated `/api` request to the service that owns its documented route; a
+/// path that is not a documented route of a service is 404, a documented path asked with a
+/// method it does not take 405 (with `Allow`). The URL the service is asked for is made from
+/// the route ([`crate::methods::Route::upstream_path`]), never from the path as received.
 pub async fn forward(
     req: HttpRequest,
     body: web::Bytes,
@@ -104,20 +103,27 @@ pub async fn forward(
     pool: web::Data<DbPool>,
     route_methods: web::Data<RouteMethods>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some((service, upstream)) = upstreams.route(req.path()) else {
+    let route = route_methods.find(req.path());
+    let Some((route, target)) = route.and_then(|route| Some((route, route.owner()?))) else {
         return Err(ApiError::new(
             ErrorCode::RouteNotFound,
             format!("No resource at '{}'", req.path()),
         ));
     };
-    if let Some(allow) = route_methods.refused(req.method(), req.path()) {
+    if let Err(allow) = route.allows(req.method()) {
         return Ok(method_not_allowed(&req, allow));
     }
+    let service = target.name();
+    if target == Service::OauthApps {
+        check_named_tenant(&pool, &auth, req.method(), &body).await?;
+    }
     let query = translate_tenant_name(&pool, req.method(), req.path(), req.query_string()).await?;
-    let token = authenticator.token_for(&auth)?;
+    let token = authenticator.token_for(&auth, target)?;
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(ApiError::internal)?;
-    let url = upstream.url(req.path(), &query);
+    let url = upstreams
+        .of(target)
+        .url(&route.upstream_path(req.path()), &query);
     let mut outgoing = upstreams.http.request(method, url).bearer_auth(token);
     for name in [header::CONTENT_TYPE, header::ACCEPT] {
         if let Some(value) = req.headers().get(&name) {
@@ -191,6 +197,35 @@ async fn translate_tenant_name<'q>(
     let tenant_id = format!("tenantId={id}");
     pairs.push(&tenant_id);
     Ok(Cow::Owned(pairs.join("&")))
+}
+
+/// For an administrator's create or update of an OAuth application: 400 naming `tenantId` when
+/// the body names a tenant that does not exist (oauth-apps does not know the tenants; the
+/// gateway does). A body that cannot be read this way is left to oauth-apps to refuse. Other
+/// callers may only name tenants they administer, which oauth-apps checks, and are not told
+/// whether another tenant exists.
+async fn check_named_tenant(
+    pool: &DbPool,
+    auth: &Authenticated,
+    method: &Method,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    if !(method == Method::POST || method == Method::PUT) || !auth.caller.is_admin() {
+        return Ok(());
+    }
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(body) else {
+        return Ok(());
+    };
+    let Ok(Some(tenant)) = optional_id("tenantId", fields.remove("tenantId")) else {
+        return Ok(());
+    };
+    match run_db(pool, move |conn| tenants::first_missing(conn, &[tenant])).await? {
+        Some(missing) => Err(ApiError::invalid_field(
+            "tenantId",
+            format!("there is no tenant {missing}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The tenant id oauth-apps matches no application with.
@@ -301,8 +336,8 @@ mod tests {
             "http://h:1/apps/api/mgmt/oauthapps?a=%20b&user=x%2By"
         );
         assert_eq!(
-            url("http://h:1/apps", "/api/mgmt/oauthprofiles/%41b", ""),
-            "http://h:1/apps/api/mgmt/oauthprofiles/%41b"
+            url("http://h:1/apps", "/api/mgmt/oauthprofiles/17.0", ""),
+            "http://h:1/apps/api/mgmt/oauthprofiles/17.0"
         );
     }
 

@@ -15,6 +15,7 @@ pub mod methods;
 pub mod models;
 pub mod on_behalf;
 pub mod password;
+pub mod password_checks;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use actix_web::middleware::{from_fn, Condition, Logger};
 use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use api_common::http::{envelope_guard, json_config, not_found, query_config};
+use api_common::paths::require_canonical_path;
 use api_common::ApiError;
 use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
@@ -36,6 +38,7 @@ use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
 use crate::forward::{Upstream, Upstreams};
 use crate::methods::{reject_method, RouteMethods};
+use crate::password_checks::PasswordChecks;
 
 /// The routes the gateway answers without credentials, outside `/api`: (method, path).
 pub const OPEN_ROUTES: &[(&str, &str)] = &[("GET", "/healthz"), ("GET", "/openapi.json")];
@@ -96,6 +99,13 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[envconfig(from = "GATEWAY_MAX_BODY_BYTES", default = "262144")]
     pub max_body_bytes: usize,
+    /// argon2 runs at once, at most (sign-ins and new passwords): the memory they take is this
+    /// times 19 MiB.
+    #[envconfig(from = "GATEWAY_PASSWORD_CHECKS", default = "4")]
+    pub password_checks: usize,
+    /// Requests waiting for an argon2 run, at most; past it they get 503 with `Retry-After`.
+    #[envconfig(from = "GATEWAY_PASSWORD_QUEUE", default = "64")]
+    pub password_queue: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -150,8 +160,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         signer,
         Duration::from_secs(config.auth_cache_secs),
         Duration::from_millis(config.user_cache_ms),
-    )
-    .map_err(|e| StartError::Other(format!("cannot prepare password hashing: {e}")))?;
+        PasswordChecks::new(config.password_checks, config.password_queue),
+    );
 
     let listener = bind(&config.addr)?;
     let port = listener
@@ -178,6 +188,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let body_limit = config.max_body_bytes;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(require_canonical_path))
             .wrap(from_fn(envelope_guard))
             .wrap(access_log())
             .app_data(pool.clone())

@@ -1,5 +1,10 @@
-//! Which methods each public path takes, read from the OpenAPI document the gateway serves, so
-//! that the document and the answers cannot disagree.
+//! The public routes: which methods each path takes, read from the OpenAPI document the gateway
+//! serves so that the document and the answers cannot disagree, and which service owns it.
+//!
+//! A forwarded request goes only to a documented route of the service that owns it, and the
+//! path the service is asked for is made from that route ([`Route::upstream_path`]), so no
+//! spelling of a public path can reach anything else (paths reach this table in canonical form
+//! only: [`api_common::paths`]).
 //!
 //! A documented path asked with another method is 405 with `Allow` (RFC 9110 15.5.6) and the
 //! envelope, answered by the gateway itself: the request is not forwarded, and `?user=` is not
@@ -10,6 +15,7 @@ use actix_web::http::header::{HeaderValue, ALLOW};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use api_common::{ApiError, ErrorCode};
+use internal_auth::Service;
 use serde_json::Value;
 
 /// The documented paths and their methods.
@@ -19,12 +25,59 @@ pub struct RouteMethods {
     by_length: Vec<Vec<Route>>,
 }
 
-struct Route {
+/// A documented path.
+pub struct Route {
     /// The path's segments; `None` stands for a `{parameter}`.
     segments: Vec<Option<String>>,
     methods: Vec<Method>,
     /// `methods` as an `Allow` header value.
     allow: HeaderValue,
+    /// The service the gateway forwards it to; `None` for the gateway's own routes.
+    owner: Option<Service>,
+}
+
+/// The service that owns a documented path, by its prefix; `None` for the gateway's own.
+fn owner_of(template: &str) -> Option<Service> {
+    const PREFIXES: [(&str, Service); 3] = [
+        ("/api/mgmt/oauthapps", Service::OauthApps),
+        ("/api/mgmt/oauthprofiles", Service::OauthProfiles),
+        (
+            "/api/mgmt/oauth/client/applications",
+            Service::ClientRegistration,
+        ),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| crate::forward::is_under(template, prefix))
+        .map(|&(_, service)| service)
+}
+
+impl Route {
+    /// The service the path is forwarded to, if any.
+    pub fn owner(&self) -> Option<Service> {
+        self.owner
+    }
+
+    /// `Err` with the `Allow` value when `method` is not one of the route's.
+    pub fn allows(&self, method: &Method) -> Result<(), HeaderValue> {
+        match self.methods.contains(method) {
+            true => Ok(()),
+            false => Err(self.allow.clone()),
+        }
+    }
+
+    /// The path to ask the owning service for, for `path`, which this route matched: the
+    /// route's own segments, with the path's segments in place of its parameters.
+    pub fn upstream_path(&self, path: &str) -> String {
+        let mut upstream = String::with_capacity(path.len());
+        for (index, (segment, given)) in self.segments.iter().zip(path.split('/')).enumerate() {
+            if index > 0 {
+                upstream.push('/');
+            }
+            upstream.push_str(segment.as_deref().unwrap_or(given));
+        }
+        upstream
+    }
 }
 
 /// The operations of an OpenAPI path item, by the key they have in it.
@@ -67,6 +120,7 @@ impl RouteMethods {
                     segments,
                     methods,
                     allow,
+                    owner: owner_of(path),
                 })
             })
             .collect();
@@ -78,7 +132,8 @@ impl RouteMethods {
         RouteMethods { by_length }
     }
 
-    fn route(&self, path: &str) -> Option<&Route> {
+    /// The documented route `path` matches.
+    pub fn find(&self, path: &str) -> Option<&Route> {
         let length = path.bytes().filter(|&b| b == b'/').count() + 1;
         // Last segment first: that is where documented paths differ.
         self.by_length.get(length)?.iter().find(|route| {
@@ -94,8 +149,7 @@ impl RouteMethods {
     /// The `Allow` value when `path` is documented and `method` is not one of its methods;
     /// `None` when the method is right or the path is not documented.
     pub fn refused(&self, method: &Method, path: &str) -> Option<HeaderValue> {
-        let route = self.route(path)?;
-        (!route.methods.contains(method)).then(|| route.allow.clone())
+        self.find(path)?.allows(method).err()
     }
 }
 
@@ -157,5 +211,52 @@ mod tests {
         assert_eq!(allow(Method::TRACE, "/api/things//reset"), None);
         assert_eq!(allow(Method::TRACE, "/api/thing"), None);
         assert_eq!(allow(Method::TRACE, "/api/things/"), None);
+    }
+
+    #[test]
+    fn routes_know_their_service_and_rebuild_the_path_from_their_own_segments() {
+        let routes = RouteMethods::from_document(&json!({"paths": {
+            "/api/mgmt/oauthapps/{id}": {"get": {}},
+            "/api/mgmt/oauthprofiles": {"get": {}},
+            "/api/mgmt/oauth/client/applications/{id}/reset": {"put": {}},
+            "/api/admin/users/{id}": {"get": {}},
+        }}));
+        let decide = |path: &str| {
+            routes
+                .find(path)
+                .map(|route| (route.owner(), route.upstream_path(path)))
+        };
+        assert_eq!(
+            decide("/api/mgmt/oauthapps/17.0"),
+            Some((Some(Service::OauthApps), "/api/mgmt/oauthapps/17.0".into()))
+        );
+        assert_eq!(
+            decide("/api/mgmt/oauthprofiles"),
+            Some((
+                Some(Service::OauthProfiles),
+                "/api/mgmt/oauthprofiles".into()
+            ))
+        );
+        assert_eq!(
+            decide("/api/mgmt/oauth/client/applications/x/reset"),
+            Some((
+                Some(Service::ClientRegistration),
+                "/api/mgmt/oauth/client/applications/x/reset".into()
+            ))
+        );
+        assert_eq!(
+            decide("/api/admin/users/3"),
+            Some((None, "/api/admin/users/3".into()))
+        );
+        // Anything undocumented is decided nowhere.
+        for path in [
+            "/api/mgmt/oauthprofiles/1",
+            "/api/mgmt/oauthapps",
+            "/internal/oauth-apps/1/usage",
+            "/api/mgmt/oauthapps/1/usage",
+            "/api/mgmt/oauthprofiles/",
+        ] {
+            assert!(decide(path).is_none(), "{path}");
+        }
     }
 }

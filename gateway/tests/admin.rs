@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use internal_auth::{Scope, TokenVerifier};
+use internal_auth::{Scope, Service, TokenVerifier};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -88,7 +88,8 @@ struct Stub {
 }
 
 struct StubState {
-    verifier: TokenVerifier,
+    /// One verifier per service it stands in for, by the path prefix the gateway is given.
+    verifiers: Vec<(&'static str, TokenVerifier)>,
     up: Arc<AtomicBool>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
@@ -104,7 +105,12 @@ async fn stub_answer(req: HttpRequest, state: web::Data<StubState>) -> HttpRespo
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let Ok(verified) = state.verifier.verify(token) else {
+    let verifier = state
+        .verifiers
+        .iter()
+        .find(|(prefix, _)| req.path().starts_with(prefix))
+        .map(|(_, verifier)| verifier);
+    let Some(Ok(verified)) = verifier.map(|verifier| verifier.verify(token)) else {
         return HttpResponse::Unauthorized().json(json!({"error": {
             "code": "222200010", "message": {"lang": "en-US", "value": "bad token"}}}));
     };
@@ -125,13 +131,24 @@ async fn stub_answer(req: HttpRequest, state: web::Data<StubState>) -> HttpRespo
     }))
 }
 
+/// The path prefix under which the stub stands in for each service.
+const STUB_PREFIXES: [(&str, Service); 3] = [
+    ("/apps", Service::OauthApps),
+    ("/profiles", Service::OauthProfiles),
+    ("/registration", Service::ClientRegistration),
+];
+
 impl Stub {
     fn start(public_key: &std::path::Path) -> Stub {
-        let verifier = TokenVerifier::from_pem(&std::fs::read(public_key).unwrap()).unwrap();
+        let pem = std::fs::read(public_key).unwrap();
+        let verifiers =
+            Vec::from(STUB_PREFIXES.map(|(prefix, service)| {
+                (prefix, TokenVerifier::from_pem(&pem, service).unwrap())
+            }));
         let up = Arc::new(AtomicBool::new(true));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let state = web::Data::new(StubState {
-            verifier,
+            verifiers,
             up: up.clone(),
             seen: seen.clone(),
         });
@@ -215,6 +232,8 @@ fn start(with_stub: bool) -> TestGateway {
         pool_size: 4,
         workers: Some(2),
         max_body_bytes: 256 * 1024,
+        password_checks: 4,
+        password_queue: 64,
     };
     let mut gateway = run(config);
     gateway.stub = stub;
@@ -1274,4 +1293,45 @@ async fn deleting_a_user_purges_their_data_and_can_be_retried() {
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     app.stop().await;
+}
+
+/// A JSON array, or any other value that is not an object, is not a user or a tenant: serde
+/// would fill the fields by position. 400 naming the body, and nothing is created or changed.
+#[tokio::test]
+async fn admin_bodies_must_be_json_objects() {
+    let app = spawn_gateway().await;
+    let user = json!(["alice", "alice-password", 1, [11], [], true]);
+    for (method, path, body) in [
+        (Method::POST, "/api/admin/users", user.clone()),
+        (Method::PUT, "/api/admin/users/1", user),
+        (
+            Method::POST,
+            "/api/admin/tenants",
+            json!(["Tenant_X", "described"]),
+        ),
+        (Method::PUT, "/api/admin/tenants/1", json!(["System"])),
+        (Method::POST, "/api/admin/tenants", json!("Tenant_X")),
+        (Method::POST, "/api/admin/users", json!(null)),
+    ] {
+        let r = app.admin(method.clone(), path, Some(body)).await;
+        let message = r.envelope(400, "222200001");
+        assert!(
+            message.contains("JSON object"),
+            "{method} {path}: {message}"
+        );
+    }
+    let r = app.admin(Method::GET, "/api/admin/users", None).await;
+    assert_eq!(
+        r.json()["users"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
+    let r = app.admin(Method::GET, "/api/admin/tenants", None).await;
+    assert_eq!(
+        r.json()["tenants"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
 }

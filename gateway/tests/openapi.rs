@@ -45,6 +45,8 @@ fn spawn_gateway() -> (String, tempfile::TempDir) {
         pool_size: 4,
         workers: Some(1),
         max_body_bytes: 256 * 1024,
+        password_checks: 4,
+        password_queue: 64,
     };
     let app = gateway::build(&config).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -44,6 +44,12 @@ pub struct StackConfig {
     /// How long the gateway uses a user's row before reading it again (0: every request).
     #[envconfig(from = "GATEWAY_USER_CACHE_MS", default = "1000")]
     pub user_cache_ms: u64,
+    /// argon2 runs at once in the gateway, at most.
+    #[envconfig(from = "GATEWAY_PASSWORD_CHECKS", default = "4")]
+    pub password_checks: usize,
+    /// Requests waiting for an argon2 run, at most.
+    #[envconfig(from = "GATEWAY_PASSWORD_QUEUE", default = "64")]
+    pub password_queue: usize,
 }
 
 impl StackConfig {
@@ -62,6 +68,8 @@ impl StackConfig {
             workers: None,
             peer_timeout_ms: 10_000,
             user_cache_ms: 1_000,
+            password_checks: 4,
+            password_queue: 64,
         }
     }
 }
@@ -208,6 +216,8 @@ impl Stack {
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
+            password_checks: config.password_checks,
+            password_queue: config.password_queue,
         })?;
         Ok(Stack {
             oauth_apps: Running::spawn("oauth-apps", oauth_apps),

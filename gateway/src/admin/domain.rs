@@ -15,7 +15,7 @@
 //!   hand the manager the user's rights.
 
 use api_common::fields::{
-    kind, object_name, optional_id, optional_text, DESCRIPTION_MAX, NAME_MAX,
+    check_characters, kind, object_name, optional_id, optional_text, DESCRIPTION_MAX, NAME_MAX,
 };
 use api_common::{ApiError, ErrorCode};
 use internal_auth::{permissions, Identity, SYSTEM_TENANT_ID};
@@ -162,8 +162,9 @@ impl UserInput {
     }
 }
 
-/// A user name: 1 to 128 characters, no `:` (HTTP Basic could not carry it), no control
-/// characters, no white space at either end.
+/// A user name: 1 to 128 characters, no `:` (HTTP Basic could not carry it), no control or
+/// format characters (a right-to-left override or a zero-width space would make two names
+/// look alike: [`check_characters`]), no white space at either end.
 pub fn user_name(value: Option<Value>) -> Result<String, ApiError> {
     let field = "userName";
     let name = match value {
@@ -176,6 +177,7 @@ pub fn user_name(value: Option<Value>) -> Result<String, ApiError> {
             ))
         }
     };
+    check_characters(field, &name)?;
     let length = name.chars().count();
     let problem = if name.is_empty() {
         "must not be empty".to_owned()
@@ -184,8 +186,6 @@ pub fn user_name(value: Option<Value>) -> Result<String, ApiError> {
     } else if name.contains(':') {
         "must not contain ':', which HTTP Basic uses to separate the user name from the password"
             .to_owned()
-    } else if name.chars().any(char::is_control) {
-        "control characters are not allowed".to_owned()
     } else if name.trim() != name {
         "must not begin or end with white space".to_owned()
     } else {
@@ -489,6 +489,17 @@ mod tests {
             "active",
         );
         assert!(UserInput::parse_create(with("userName", json!("Zoë Ü. 1"))).is_ok());
+        for look_alike in [
+            "admin\u{202e}",
+            "ad\u{200b}min",
+            "\u{feff}admin",
+            "a\u{2028}b",
+        ] {
+            field_error(
+                UserInput::parse_create(with("userName", json!(look_alike))),
+                "userName",
+            );
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use api_common::http::JsonBody;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 
@@ -10,7 +11,7 @@ use crate::models::tenants::{self, NewTenant};
 pub async fn create(
     auth: Authenticated,
     pool: web::Data<DbPool>,
-    body: web::Json<TenantBody>,
+    body: JsonBody<TenantBody>,
 ) -> Result<HttpResponse, ApiError> {
     authorize_tenant_write(&auth.caller)?;
     let input = TenantInput::parse(body.into_inner())?;

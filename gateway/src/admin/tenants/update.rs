@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use api_common::http::IdPath;
+use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
 use db::{run_db, DbPool};
 
@@ -16,7 +16,7 @@ pub async fn update(
     auth: Authenticated,
     pool: web::Data<DbPool>,
     IdPath(id): IdPath,
-    body: web::Json<TenantBody>,
+    body: JsonBody<TenantBody>,
 ) -> Result<HttpResponse, ApiError> {
     if !can_see_tenant(&auth.caller, id) {
         return Err(tenant_not_found(id));

@@ -1,18 +1,20 @@
 use actix_web::{web, HttpResponse};
+use api_common::http::JsonBody;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use diesel::Connection;
 
-use super::hash_password;
+use super::{hash_password, refuse_taken_name};
 use crate::admin::domain::{authorize_grant, unknown_tenant, user_name_taken, UserBody, UserInput};
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, Authenticator};
 use crate::models::{self, encode_ids, tenants, users};
 
 /// `POST /api/admin/users` -> 201 with the user (never the password or its hash).
 pub async fn create(
     auth: Authenticated,
     pool: web::Data<DbPool>,
-    body: web::Json<UserBody>,
+    authenticator: web::Data<Authenticator>,
+    body: JsonBody<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = UserInput::parse_create(body.into_inner())?;
     authorize_grant(
@@ -21,10 +23,11 @@ pub async fn create(
         &input.permissions,
         &input.administered_tenants,
     )?;
-    let hash = match &input.password {
-        Some(secret) => hash_password(secret).await?,
-        None => return Err(ApiError::missing_field("password")),
+    let Some(secret) = &input.password else {
+        return Err(ApiError::missing_field("password"));
     };
+    refuse_taken_name(&pool, &input.user_name, None).await?;
+    let hash = hash_password(&authenticator, secret).await?;
     let name = input.user_name.clone();
     let user = run_db(&pool, move |conn| {
         conn.transaction(|conn| {

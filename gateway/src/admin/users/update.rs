@@ -1,15 +1,16 @@
 use actix_web::{web, HttpResponse};
-use api_common::http::IdPath;
+use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use diesel::Connection;
 
-use super::hash_password;
+use super::{hash_password, refuse_taken_name};
 use crate::admin::domain::{
     authorize_change, authorize_grant, can_see_user, last_admin, unknown_tenant, user_name_taken,
     user_not_found, UserBody, UserInput,
 };
-use crate::auth::Authenticated;
+use crate::admin::OwnerPurge;
+use crate::auth::{Authenticated, Authenticator};
 use crate::models::{self, encode_ids, tenants, users};
 
 /// `PUT /api/admin/users/{id}`: a full replacement of userName, tenantId, permissions,
@@ -17,11 +18,21 @@ use crate::models::{self, encode_ids, tenants, users};
 ///
 /// Takes effect on the user's very next request: the gateway reads the user's row on every
 /// request. The last active administrator cannot be deactivated or lose Administrator (409).
+///
+/// A user moved to another tenant loses their OAuth profiles: the tokens in them were granted
+/// for data stores of the old tenant's applications, which the user can no longer see. From
+/// the move on, oauth-profiles shows a user only the profiles made in their current tenant
+/// (the internal token carries it), so the old ones are out of reach at once; then they are
+/// purged, twice like a deleted user's rows ([`super::delete`]): once now, and once more
+/// when no replica can still admit the user as a member of the old tenant. A purge that fails
+/// is logged; the profiles stay out of reach and go with the user's deletion.
 pub async fn update(
     auth: Authenticated,
     pool: web::Data<DbPool>,
+    authenticator: web::Data<Authenticator>,
+    purge: web::Data<OwnerPurge>,
     IdPath(id): IdPath,
-    body: web::Json<UserBody>,
+    body: JsonBody<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = UserInput::parse_update(body.into_inner())?;
     let current = run_db(&pool, move |conn| users::find(conn, id))
@@ -36,20 +47,22 @@ pub async fn update(
         &input.permissions,
         &input.administered_tenants,
     )?;
+    refuse_taken_name(&pool, &input.user_name, Some(id)).await?;
     let hash = match &input.password {
-        Some(secret) => Some(hash_password(secret).await?),
+        Some(secret) => Some(hash_password(&authenticator, secret).await?),
         None => None,
     };
     let password_changed = hash.is_some();
     let caller = auth.caller.clone();
     let name = input.user_name.clone();
-    let user = run_db(&pool, move |conn| {
+    let (user, moved) = run_db(&pool, move |conn| {
         conn.transaction(|conn| {
             models::lock_identity_changes(conn)?;
             // Again under the lock: the user may have changed since.
             let Some(current) = users::find(conn, id)? else {
                 return Ok(Err(user_not_found(id)));
             };
+            let moved = current.tenant_id != input.tenant_id;
             if let Err(refused) = authorize_change(&caller, &current.identity()) {
                 return Ok(Err(refused));
             }
@@ -73,7 +86,9 @@ pub async fn update(
                 active: input.active,
                 updated_at: chrono::Utc::now().naive_utc(),
             };
-            Ok(users::update(conn, id, &changes)?.ok_or_else(|| user_not_found(id)))
+            Ok(users::update(conn, id, &changes)?
+                .map(|user| (user, moved))
+                .ok_or_else(|| user_not_found(id)))
         })
     })
     .await
@@ -81,6 +96,10 @@ pub async fn update(
         true => user_name_taken(&name),
         false => e.into(),
     })??;
+    if moved {
+        authenticator.users_changed();
+        purge_moved_profiles(&authenticator, &purge, id).await;
+    }
     log::info!(
         "{} updated user {id} ({name:?}){}",
         auth.describe(),
@@ -91,4 +110,32 @@ pub async fn update(
         }
     );
     Ok(HttpResponse::Ok().json(user.into_view()))
+}
+
+/// The two purges of a moved user's OAuth profiles: now, and once no replica can still admit
+/// the user with their old tenant (a profile created meanwhile was made in the old tenant).
+async fn purge_moved_profiles(authenticator: &Authenticator, purge: &OwnerPurge, id: i64) {
+    let replicas_refuse_at = tokio::time::Instant::now() + authenticator.user_cache_ttl();
+    let mut purged = 0;
+    for pass in ["first", "second"] {
+        if pass == "second" {
+            tokio::time::sleep_until(replicas_refuse_at).await;
+        }
+        let done = async {
+            let token = authenticator.system_token()?;
+            purge
+                .oauth_profiles
+                .purge_owner(&token, id)
+                .await
+                .map_err(ApiError::from)
+        };
+        match done.await {
+            Ok(rows) => purged += rows,
+            Err(err) => log::warn!(
+                "user {id} moved to another tenant; the {pass} purge of their OAuth profiles \
+                 failed ({err}): they stay out of reach and go with the user's deletion"
+            ),
+        }
+    }
+    log::info!("user {id} moved to another tenant: {purged} OAuth profile(s) purged");
 }
