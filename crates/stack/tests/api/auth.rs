@@ -92,6 +92,7 @@ async fn services_called_directly_require_a_valid_internal_token() {
     .unwrap();
     let (forged, _) = forged_signer
         .mint(
+            internal_auth::Service::OauthApps,
             &internal_auth::Identity {
                 user_id: 1,
                 user_name: "admin".into(),

@@ -27,15 +27,7 @@ struct Matrix {
 }
 
 async fn create_tenant(app: &TestStack, name: &str) -> i64 {
-    let r = app
-        .admin(
-            Method::POST,
-            "/api/admin/tenants",
-            Some(json!({"name": name})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json()["id"].as_i64().unwrap()
+    app.create_tenant(name).await
 }
 
 async fn create_user(app: &TestStack, name: &str, tenant: i64, permissions: &[u32], extra: Value) {

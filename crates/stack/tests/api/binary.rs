@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Starts the binary on a free port with its log (at `log_level`) going to `log`.
-fn start(dir: &std::path::Path, log_level: &str, log: Stdio) -> (Child, u16) {
+pub(crate) fn start(dir: &std::path::Path, log_level: &str, log: Stdio) -> (Child, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stack"))
         .env("GATEWAY_ADDR", "127.0.0.1:0")
         .env("DATA_DIR", dir)
@@ -34,7 +34,7 @@ fn start(dir: &std::path::Path, log_level: &str, log: Stdio) -> (Child, u16) {
     (child, port)
 }
 
-fn stop(mut child: Child, signal: &str) {
+pub(crate) fn stop(mut child: Child, signal: &str) {
     let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args([signal, &pid])

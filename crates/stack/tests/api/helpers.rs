@@ -227,6 +227,19 @@ impl TestStack {
         reply.json()
     }
 
+    /// A new tenant, created by the administrator: its id.
+    pub async fn create_tenant(&self, name: &str) -> i64 {
+        let r = self
+            .admin(
+                Method::POST,
+                "/api/admin/tenants",
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json()["id"].as_i64().unwrap()
+    }
+
     /// Row counts straight from a component's database, to see what was (not) written.
     pub fn count_rows(&self, component: &str, table: &str) -> i64 {
         #[derive(QueryableByName)]

@@ -183,7 +183,7 @@ async fn names_are_unique_per_tenant() {
     assert!(message.contains("Taken"), "{message}");
     // Another tenant may use the name.
     let mut body = app_body("Taken");
-    body["tenantId"] = json!(303);
+    body["tenantId"] = json!(app.create_tenant("Tenant_303").await);
     let r = app.admin(Method::POST, PATH, Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.text);
     // Renaming onto a taken name is refused too.
@@ -202,11 +202,12 @@ async fn names_are_unique_per_tenant() {
 async fn the_tenant_filter_narrows_the_list() {
     let app = spawn_stack().await;
     app.create_app("In_system").await;
+    let tenant = app.create_tenant("Tenant_303").await;
     let mut body = app_body("In_303");
-    body["tenantId"] = json!(303);
+    body["tenantId"] = json!(tenant);
     assert_eq!(app.admin(Method::POST, PATH, Some(body)).await.status, 201);
     let r = app
-        .admin(Method::GET, &format!("{PATH}?tenantId=303"), None)
+        .admin(Method::GET, &format!("{PATH}?tenantId={tenant}"), None)
         .await;
     let names: Vec<_> = r.json()["applications"]
         .as_array()
@@ -215,4 +216,42 @@ async fn the_tenant_filter_narrows_the_list() {
         .map(|a| a["name"].clone())
         .collect();
     assert_eq!(names, vec![json!("In_303")]);
+}
+
+/// An administrator may put an application in any tenant, but only one that exists: the
+/// gateway, which keeps the tenants, refuses the others before oauth-apps stores anything.
+#[tokio::test]
+async fn applications_go_only_to_tenants_that_exist() {
+    let app = spawn_stack().await;
+    let mut body = app_body("Nowhere_App");
+    for tenant in [json!(9_223_372_036_854_775_807_i64), json!(2), json!("77")] {
+        body["tenantId"] = tenant.clone();
+        let r = app.admin(Method::POST, PATH, Some(body.clone())).await;
+        let message = r.envelope(400, codes::INVALID_FIELD);
+        assert!(message.contains("'tenantId'"), "{tenant}: {message}");
+    }
+    assert_eq!(app.count_rows("oauth-apps", "oauth_apps"), 0);
+
+    let id = app.create_app("Somewhere_App").await["id"].clone();
+    body["tenantId"] = json!(4242);
+    let r = app
+        .admin(Method::PUT, &format!("{PATH}/{id}"), Some(body.clone()))
+        .await;
+    r.envelope(400, codes::INVALID_FIELD);
+    let r = app.admin(Method::GET, &format!("{PATH}/{id}"), None).await;
+    assert_eq!(r.json()["tenantId"], 1);
+    assert_eq!(r.json()["name"], "Somewhere_App");
+
+    // A tenant that exists is accepted, by id as a number or as a string of digits.
+    let tenant = app.create_tenant("Tenant_B").await;
+    for (n, given) in [json!(tenant), json!(tenant.to_string())]
+        .into_iter()
+        .enumerate()
+    {
+        let mut body = app_body(&format!("There_{n}"));
+        body["tenantId"] = given;
+        let r = app.admin(Method::POST, PATH, Some(body)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.json()["tenantId"], tenant);
+    }
 }

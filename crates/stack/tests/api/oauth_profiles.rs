@@ -198,3 +198,69 @@ async fn with_oauth_apps_down_profile_writes_get_503_and_change_nothing() {
     let r = app.admin(Method::GET, "/api/mgmt/oauthapps", None).await;
     r.envelope(503, codes::UNAVAILABLE);
 }
+
+/// A user moved to another tenant no longer reaches the profiles made in the old one (their
+/// tokens were granted for the old tenant's applications), on the very next request, and the
+/// rows are purged; a profile on a system-tenant application can then be made again.
+#[tokio::test]
+async fn a_user_moved_to_another_tenant_loses_the_old_tenants_profiles() {
+    let app = spawn_stack().await;
+    let tenant_a = app.create_tenant("Tenant_A").await;
+    let tenant_b = app.create_tenant("Tenant_B").await;
+    let user = json!({
+        "userName": "mover", "password": "mover-password", "tenantId": tenant_a,
+        "permissions": [11, 1, 2, 3, 4, 28],
+    });
+    let r = app
+        .admin(Method::POST, "/api/admin/users", Some(user.clone()))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let user_id = r.json()["id"].as_i64().unwrap();
+    let mut body = crate::helpers::app_body("A_App");
+    body["tenantId"] = json!(tenant_a);
+    let r = app
+        .admin(Method::POST, "/api/mgmt/oauthapps", Some(body))
+        .await;
+    let app_a = r.json()["id"].clone();
+    let system_app = app.create_app("System_App").await["id"].clone();
+    let mover = Some(("mover", "mover-password"));
+    let mut profiles = Vec::new();
+    for (name, app_id) in [("In_A", &app_a), ("On_System", &system_app)] {
+        let r = app
+            .call(Method::POST, PATH, mover, Some(profile_body(name, app_id)))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        profiles.push(r.json()["id"].as_i64().unwrap());
+    }
+
+    let mut moved = user.clone();
+    moved["tenantId"] = json!(tenant_b);
+    moved.as_object_mut().unwrap().remove("password");
+    let r = app
+        .admin(
+            Method::PUT,
+            &format!("/api/admin/users/{user_id}"),
+            Some(moved),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    for id in &profiles {
+        let r = app
+            .call(Method::GET, &format!("{PATH}/{id}"), mover, None)
+            .await;
+        r.envelope(404, codes::PROFILE_NOT_FOUND);
+    }
+    let r = app.call(Method::GET, PATH, mover, None).await;
+    assert_eq!(r.json(), json!({"profiles": []}), "{}", r.text);
+    assert_eq!(app.count_rows("oauth-profiles", "oauth_profiles"), 0);
+    let r = app
+        .call(
+            Method::POST,
+            PATH,
+            mover,
+            Some(profile_body("On_System", &system_app)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}

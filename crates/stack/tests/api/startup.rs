@@ -179,6 +179,7 @@ async fn a_peer_slower_than_the_timeout_is_504_and_nothing_is_written() {
     .unwrap();
     let (token, _) = signer
         .mint(
+            internal_auth::Service::OauthProfiles,
             &internal_auth::Identity {
                 user_id: 1,
                 user_name: "admin".into(),
