@@ -23,10 +23,11 @@ use db::{run_db, DbPool};
 use service_kit::{parse_base_url, StartError};
 use url::Url;
 
-use crate::auth::{Authenticated, Authenticator};
-use crate::methods::{method_not_allowed, RouteMethods};
-use crate::models::tenants;
 use internal_auth::Service;
+
+use crate::auth::{Authenticated, Authenticator};
+use crate::models::tenants;
+use crate::routes::{method_not_allowed, Decision, Owner};
 
 /// The services' base URLs and the client that reaches them (each worker has its own).
 #[derive(Clone)]
@@ -84,16 +85,11 @@ impl Upstreams {
     }
 }
 
-/// Whether `path` is `prefix` or below it (`/a/b` is under `/a`, `/ab` is not).
-pub fn is_under(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
-/// Forwards any authenticated `/api` request to the service that owns its documented route; a
-/// path that is not a documented route of a service is 404, a documented path asked with a
-/// method it does not take 405 (with `Allow`). The URL the service is asked for is made from
-/// the route ([`crate::methods::Route::upstream_path`]), never from the path as received.
+/// Forwards any authenticated `/api` request the gateway does not answer itself to the service
+/// that owns its documented route ([`crate::routes`]); a path that is not a documented route of
+/// a service is 404, a documented path asked with a method it does not take 405 (with
+/// `Allow`). The URL the service is asked for is made from the route
+/// ([`crate::routes::Route::upstream_path`]), never from the path as received.
 pub async fn forward(
     req: HttpRequest,
     body: web::Bytes,
@@ -101,10 +97,13 @@ pub async fn forward(
     upstreams: web::Data<Upstreams>,
     authenticator: web::Data<Authenticator>,
     pool: web::Data<DbPool>,
-    route_methods: web::Data<RouteMethods>,
 ) -> Result<HttpResponse, ApiError> {
-    let route = route_methods.find(req.path());
-    let Some((route, target)) = route.and_then(|route| Some((route, route.owner()?))) else {
+    let decision = Decision::of(&req);
+    let target = match decision.area.owner {
+        Owner::Service(service) => Some(service),
+        Owner::Gateway => None,
+    };
+    let Some((route, target)) = decision.route.clone().zip(target) else {
         return Err(ApiError::new(
             ErrorCode::RouteNotFound,
             format!("No resource at '{}'", req.path()),
@@ -117,7 +116,10 @@ pub async fn forward(
     if target == Service::OauthApps {
         check_named_tenant(&pool, &auth, req.method(), &body).await?;
     }
-    let query = translate_tenant_name(&pool, req.method(), req.path(), req.query_string()).await?;
+    let query = match decision.translates_tenant_name(req.method()) {
+        true => translate_tenant_name(&pool, req.query_string()).await?,
+        false => Cow::Borrowed(req.query_string()),
+    };
     let token = authenticator.token_for(&auth, target)?;
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(ApiError::internal)?;
@@ -176,13 +178,8 @@ fn peer_error(service: &str, err: reqwest::Error) -> ApiError {
 /// own `tenantId` must be a positive id: 0 or anything else is 400 here.
 async fn translate_tenant_name<'q>(
     pool: &DbPool,
-    method: &Method,
-    path: &str,
     query: &'q str,
 ) -> Result<Cow<'q, str>, ApiError> {
-    if method != Method::GET || path != "/api/mgmt/oauthapps" {
-        return Ok(Cow::Borrowed(query));
-    }
     let filter = TenantFilter::parse(query)?;
     let Some(name) = filter.name else {
         return Ok(Cow::Borrowed(query));
@@ -339,12 +336,5 @@ mod tests {
             url("http://h:1/apps", "/api/mgmt/oauthprofiles/17.0", ""),
             "http://h:1/apps/api/mgmt/oauthprofiles/17.0"
         );
-    }
-
-    #[test]
-    fn paths_are_owned_by_segment() {
-        assert!(is_under("/api/mgmt/oauthapps", "/api/mgmt/oauthapps"));
-        assert!(is_under("/api/mgmt/oauthapps/3", "/api/mgmt/oauthapps"));
-        assert!(!is_under("/api/mgmt/oauthappsx", "/api/mgmt/oauthapps"));
     }
 }

@@ -11,11 +11,11 @@ pub mod admin;
 pub mod auth;
 mod bootstrap;
 pub mod forward;
-pub mod methods;
 pub mod models;
 pub mod on_behalf;
 pub mod password;
 pub mod password_checks;
+pub mod routes;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -37,8 +37,8 @@ use service_kit::{bind, peer_client, Application, StartError};
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
 use crate::forward::{Upstream, Upstreams};
-use crate::methods::{reject_method, RouteMethods};
 use crate::password_checks::PasswordChecks;
+use crate::routes::{reject_method, RouteTable};
 
 /// The routes the gateway answers without credentials, outside `/api`: (method, path).
 pub const OPEN_ROUTES: &[(&str, &str)] = &[("GET", "/healthz"), ("GET", "/openapi.json")];
@@ -171,8 +171,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             cause,
         })?
         .port();
-    let (openapi, route_methods) = ApiDocument::render()?;
-    let route_methods = web::Data::new(route_methods);
+    let (openapi, route_table) = ApiDocument::render()?;
+    let route_table = web::Data::new(route_table);
     let openapi = web::Data::new(openapi);
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
@@ -188,6 +188,10 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let body_limit = config.max_body_bytes;
     let server = HttpServer::new(move || {
         App::new()
+            // Innermost first: every request has its route decided once, then its credentials
+            // checked where the route needs them (crate::routes, crate::auth).
+            .wrap(from_fn(auth::authenticate_requests))
+            .wrap(from_fn(routes::decide))
             .wrap(from_fn(require_canonical_path))
             .wrap(from_fn(envelope_guard))
             .wrap(access_log())
@@ -200,7 +204,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             }))
             .app_data(purge.clone())
             .app_data(openapi.clone())
-            .app_data(route_methods.clone())
+            .app_data(route_table.clone())
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(json_config(body_limit))
             .app_data(query_config())
@@ -216,9 +220,6 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             )
             .service(
                 web::scope("/api")
-                    // Inside authentication: an anonymous request cannot empty the user cache.
-                    .wrap(from_fn(auth::forget_users_after_writes))
-                    .wrap(from_fn(auth::require_basic))
                     .configure(admin::configure)
                     .default_service(web::to(forward::forward)),
             )
@@ -289,12 +290,12 @@ struct ApiDocument {
 impl ApiDocument {
     /// The document, and the methods of each path read back from it (the parsed form is not
     /// kept: only the table is needed after start-up).
-    fn render() -> Result<(Self, RouteMethods), StartError> {
+    fn render() -> Result<(Self, RouteTable), StartError> {
         let failed = |e: serde_json::Error| {
             StartError::Other(format!("cannot render the OpenAPI document: {e}"))
         };
         let json = api_doc::openapi().to_json().map_err(failed)?;
-        let routes = RouteMethods::from_document(&serde_json::from_str(&json).map_err(failed)?);
+        let routes = RouteTable::from_document(&serde_json::from_str(&json).map_err(failed)?);
         Ok((ApiDocument { json: json.into() }, routes))
     }
 }

@@ -1,7 +1,8 @@
 //! `?user=<userName>`: acting on behalf of another user.
 //!
-//! Honoured on the OAuth profile and client application routes only (elsewhere the parameter is
-//! ignored and passed on like any other). Allowed for an administrator (12), and for a user
+//! Honoured where the route table says so ([`crate::routes::Area::on_behalf`]: the OAuth
+//! profile and client application routes; elsewhere the parameter is ignored and passed on
+//! like any other). Allowed for an administrator (12), and for a user
 //! with MgmtAPI (11) and OnBehalfOf (21) who administers the target user's tenant, except
 //! towards an administrator. Anybody else gets 403 whether or not the target exists, so the
 //! parameter cannot be used to find out which users exist; an allowed caller who names an
@@ -13,20 +14,10 @@
 use api_common::{ApiError, ErrorCode};
 use internal_auth::{permissions, Identity};
 
-use crate::forward::is_under;
 use crate::models::users::User;
 
-/// The routes on which `?user=` is honoured.
-const PATHS: [&str; 2] = [
-    "/api/mgmt/oauthprofiles",
-    "/api/mgmt/oauth/client/applications",
-];
-
-/// The user name `?user=` gives on a route that honours it.
-pub fn requested_user(path: &str, query: &str) -> Result<Option<String>, ApiError> {
-    if !PATHS.iter().any(|prefix| is_under(path, prefix)) {
-        return Ok(None);
-    }
+/// The user name `?user=` gives in `query`, for a route that honours it.
+pub fn requested_user(query: &str) -> Result<Option<String>, ApiError> {
     let mut names = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(key, _)| key == "user")
         .map(|(_, value)| value.into_owned());
@@ -125,24 +116,11 @@ mod tests {
     }
 
     #[test]
-    fn only_two_routes_honour_the_parameter() {
-        let q = "user=bob&x=1";
-        assert_eq!(
-            requested_user("/api/mgmt/oauthprofiles/3", q).unwrap(),
-            Some("bob".into())
-        );
-        assert_eq!(
-            requested_user("/api/mgmt/oauth/client/applications", "user=a%20b").unwrap(),
-            Some("a b".into())
-        );
-        assert_eq!(requested_user("/api/mgmt/oauthapps", q).unwrap(), None);
-        assert_eq!(requested_user("/api/admin/users", q).unwrap(), None);
-        assert_eq!(requested_user("/api/mgmt/oauthprofilesx", q).unwrap(), None);
-        assert_eq!(
-            requested_user("/api/mgmt/oauthprofiles", "x=1").unwrap(),
-            None
-        );
-        assert!(requested_user("/api/mgmt/oauthprofiles", "user=a&user=b").is_err());
+    fn the_parameter_is_read_once_and_decoded() {
+        assert_eq!(requested_user("user=bob&x=1").unwrap(), Some("bob".into()));
+        assert_eq!(requested_user("user=a%20b").unwrap(), Some("a b".into()));
+        assert_eq!(requested_user("x=1").unwrap(), None);
+        assert!(requested_user("user=a&user=b").is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use actix_web::web;
 use client_registration_client::ClientRegistrationClient;
 use oauth_profiles_client::OauthProfilesClient;
 
-use crate::methods::reject_method;
+use crate::routes::reject_method;
 
 /// The services that hold rows owned by a user, asked to purge them when the user is deleted.
 #[derive(Debug, Clone)]

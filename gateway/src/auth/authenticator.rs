@@ -1,0 +1,302 @@
+//! Who a request comes from, and whom it acts for.
+
+use std::collections::HashMap;
+use std::future::{ready, Ready};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::HeaderMap;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use api_common::ApiError;
+use db::{run_db, DbPool};
+use internal_auth::{Identity, Service, TokenSigner};
+
+use super::basic::{bad_credentials, basic_credentials, loggable};
+use super::caches::{CredentialCache, TokenCache, UserCache};
+use crate::models::users;
+use crate::on_behalf;
+use crate::password_checks::PasswordChecks;
+
+/// What the gateway needs to authenticate a request.
+pub struct Authenticator {
+    pool: DbPool,
+    users: UserCache,
+    credentials: CredentialCache,
+    tokens: TokenCache,
+    signer: TokenSigner,
+    /// One verification per credential at a time: requests that arrive together with the same
+    /// credential (every client, when the cache entry expires) wait for the first one's result
+    /// instead of each running argon2.
+    gates: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    /// Where argon2 runs, within fixed bounds of concurrency and queue (also for the admin
+    /// API's new passwords).
+    password_checks: PasswordChecks,
+}
+
+/// The caller of a public request, as their row is now, and the user they act for with
+/// `?user=` (see [`crate::on_behalf`]). Handlers take it as an argument.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// Who sent the credentials.
+    pub caller: Identity,
+    /// The user the request acts for, when the caller may and asked to.
+    pub on_behalf_of: Option<Identity>,
+}
+
+impl Authenticated {
+    /// The user whose resources the request reads and writes.
+    pub fn subject(&self) -> &Identity {
+        self.on_behalf_of.as_ref().unwrap_or(&self.caller)
+    }
+
+    /// The user who actually called, when not the subject.
+    pub fn actor(&self) -> Option<&Identity> {
+        self.on_behalf_of.as_ref().map(|_| &self.caller)
+    }
+
+    /// `user 7 ("alice")`, or `user 1 ("admin") on behalf of user 7 ("alice")`, for logs: ids
+    /// and names only.
+    pub fn describe(&self) -> String {
+        let caller = describe(&self.caller);
+        match &self.on_behalf_of {
+            Some(subject) => format!("{caller} on behalf of {}", describe(subject)),
+            None => caller,
+        }
+    }
+}
+
+pub(super) fn describe(identity: &Identity) -> String {
+    format!("user {} ({:?})", identity.user_id, identity.user_name)
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Authenticated>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::internal("a route of /api was reached without authentication")
+                }),
+        )
+    }
+}
+
+impl Authenticator {
+    /// `credential_ttl`: how long a verified credential counts; `user_ttl`: how long a user's
+    /// row, once read, is used without reading it again (zero: read on every request).
+    pub fn new(
+        pool: DbPool,
+        signer: TokenSigner,
+        credential_ttl: Duration,
+        user_ttl: Duration,
+        password_checks: PasswordChecks,
+    ) -> Self {
+        Authenticator {
+            pool,
+            users: UserCache::new(user_ttl),
+            credentials: CredentialCache::new(credential_ttl),
+            tokens: TokenCache::default(),
+            signer,
+            gates: Mutex::new(HashMap::new()),
+            password_checks,
+        }
+    }
+
+    /// Where argon2 runs: sign-in checks, and new passwords of the admin API.
+    pub fn password_checks(&self) -> &PasswordChecks {
+        &self.password_checks
+    }
+
+    /// The user named `user_name`, from the [`UserCache`] or else read now.
+    async fn find_user(&self, user_name: &str) -> Result<Option<Arc<users::User>>, ApiError> {
+        if let Some(user) = self.users.get(user_name) {
+            return Ok(Some(user));
+        }
+        // Taken before the read: a change committed while it runs makes the row stale.
+        let generation = self.users.generation();
+        let lookup_name = user_name.to_owned();
+        let user = run_db(&self.pool, move |conn| {
+            users::find_by_name(conn, &lookup_name)
+        })
+        .await?
+        .map(Arc::new);
+        if let Some(user) = &user {
+            self.users.insert(user.clone(), generation);
+        }
+        Ok(user)
+    }
+
+    /// How long a user's row is used after it was read: on another replica with the same
+    /// setting, a change counts at most this long after it was committed.
+    pub fn user_cache_ttl(&self) -> Duration {
+        self.users.ttl
+    }
+
+    /// To be called after this gateway changed users (or what their identity is made of): the
+    /// next request of every user reads their row again.
+    pub fn users_changed(&self) {
+        self.users.forget_all();
+    }
+
+    /// How many argon2 runs this gateway has made (a cache hit runs none).
+    pub fn argon2_runs(&self) -> u64 {
+        self.password_checks.runs()
+    }
+
+    fn gate(&self, fingerprint: &[u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates.entry(*fingerprint).or_default().clone()
+    }
+
+    fn release_gate(&self, fingerprint: &[u8; 32], gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this request hold it: nobody is waiting.
+        if Arc::strong_count(&gate) <= 2 {
+            gates.remove(fingerprint);
+        }
+    }
+
+    /// The user the `Authorization: Basic` header names, from their current row, or 401.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
+        let (user_name, secret) = basic_credentials(headers)?;
+        let user = self.find_user(&user_name).await?;
+        let fingerprint = self.credentials.fingerprint(&user_name, &secret);
+        if let Some(user) = &user {
+            if user.active && self.credentials.verified(&fingerprint, &user.password_hash) {
+                return Ok(user.identity());
+            }
+        }
+        let gate = self.gate(&fingerprint);
+        let matches = {
+            let _turn = gate.lock().await;
+            match &user {
+                // Verified by the request this one waited for.
+                Some(user)
+                    if user.active
+                        && self.credentials.verified(&fingerprint, &user.password_hash) =>
+                {
+                    true
+                }
+                _ => {
+                    let hash = user.as_ref().map(|user| user.password_hash.clone());
+                    self.password_checks.verify(secret, hash).await?
+                }
+            }
+        };
+        self.release_gate(&fingerprint, gate);
+        match user {
+            Some(user) if matches && user.active => {
+                self.credentials
+                    .insert(fingerprint, user.password_hash.clone());
+                Ok(user.identity())
+            }
+            _ => {
+                log::info!("authentication failed for user {}", loggable(&user_name));
+                Err(bad_credentials())
+            }
+        }
+    }
+
+    /// Who `caller` acts as with `?user=name`: the rules are in [`on_behalf::authorize`].
+    pub async fn on_behalf(&self, caller: &Identity, name: &str) -> Result<Identity, ApiError> {
+        if !on_behalf::may_act_on_behalf(caller) {
+            return Err(on_behalf::forbidden(name));
+        }
+        let target = self.find_user(name).await?;
+        on_behalf::authorize(caller, name, target.as_deref())
+    }
+
+    /// The internal token that carries `authenticated` to `service`.
+    pub fn token_for(
+        &self,
+        authenticated: &Authenticated,
+        service: Service,
+    ) -> Result<String, ApiError> {
+        self.tokens.token_for(
+            service,
+            authenticated.subject(),
+            authenticated.actor(),
+            &self.signer,
+        )
+    }
+
+    /// A fresh system token for the gateway's own maintenance calls.
+    pub fn system_token(&self) -> Result<String, ApiError> {
+        self.signer
+            .mint_system()
+            .map(|(token, _)| token)
+            .map_err(ApiError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{self, HeaderValue};
+    use base64::Engine;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        map
+    }
+
+    #[actix_web::test]
+    async fn simultaneous_requests_with_one_credential_run_argon2_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db::DatabaseUrl::sqlite(dir.path().join("gateway.db"));
+        let pool =
+            db::connect("TEST", &url, crate::MIGRATIONS, db::PoolOptions::default()).unwrap();
+        crate::bootstrap::ensure_admin(&pool, "admin", Some("correct-horse")).unwrap();
+        let pair = internal_auth::generate_key_pair().unwrap();
+        let signer =
+            TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
+        let auth = Arc::new(Authenticator::new(
+            pool,
+            signer,
+            Duration::from_secs(30),
+            Duration::ZERO,
+            PasswordChecks::new(4, 64),
+        ));
+        let basic = |credential: &str| {
+            headers(&format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credential)
+            ))
+        };
+
+        let requests: Vec<_> = (0..16)
+            .map(|_| {
+                let (auth, headers) = (auth.clone(), basic("admin:correct-horse"));
+                actix_web::rt::spawn(async move { auth.authenticate(&headers).await })
+            })
+            .collect();
+        for request in requests {
+            assert!(request.await.unwrap().is_ok());
+        }
+        assert_eq!(
+            auth.argon2_runs(),
+            1,
+            "one verification, the others waited for it"
+        );
+
+        // Failures are not remembered: each wrong attempt is verified (one at a time per
+        // credential), and none is admitted.
+        let requests: Vec<_> = (0..4)
+            .map(|_| {
+                let (auth, headers) = (auth.clone(), basic("admin:wrong-horse"));
+                actix_web::rt::spawn(async move { auth.authenticate(&headers).await })
+            })
+            .collect();
+        for request in requests {
+            assert!(request.await.unwrap().is_err());
+        }
+        assert_eq!(auth.argon2_runs(), 5);
+        assert!(auth.gates.lock().unwrap().is_empty(), "gates are released");
+    }
+}

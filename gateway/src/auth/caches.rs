@@ -1,0 +1,309 @@
+//! What the gateway remembers to spare a request work: user rows ([`UserCache`]), verified
+//! credentials ([`CredentialCache`]) and minted internal tokens ([`TokenCache`]), each bounded
+//! ([`make_room`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use api_common::ApiError;
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use internal_auth::{Identity, Service, TokenSigner};
+use rand::RngCore;
+use sha2::Sha256;
+
+use crate::models::users;
+
+/// Most entries each cache holds; past it, expired entries are dropped, then all
+/// ([`make_room`]).
+const MAX_ENTRIES: usize = 10_000;
+
+/// Before an insert into a cache at [`MAX_ENTRIES`]: drops the entries `expired` picks, and
+/// everything when that is not enough.
+fn make_room<K, V>(entries: &mut HashMap<K, V>, expired: impl Fn(&V) -> bool) {
+    if entries.len() >= MAX_ENTRIES {
+        entries.retain(|_, value| !expired(value));
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+    }
+}
+
+/// Users' rows as recently read, by name, each used for `ttl` after it was read.
+///
+/// Every change this gateway makes to users bumps `generation` and empties the map; a row read
+/// while a change commits is not kept (its read began in an older generation), so after
+/// [`UserCache::forget_all`] returns, no row from before the change is used. Only rows that
+/// exist are kept: an unknown name is read every time (and answered after a dummy argon2 run).
+pub(super) struct UserCache {
+    pub(super) ttl: Duration,
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, CachedUser>>,
+}
+
+struct CachedUser {
+    user: Arc<users::User>,
+    read_at: Instant,
+}
+
+impl UserCache {
+    pub(super) fn new(ttl: Duration) -> Self {
+        UserCache {
+            ttl,
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn get(&self, user_name: &str) -> Option<Arc<users::User>> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(user_name)
+            .filter(|cached| cached.read_at.elapsed() < self.ttl)
+            .map(|cached| cached.user.clone())
+    }
+
+    pub(super) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps `user`, read in `generation`, unless users changed since.
+    pub(super) fn insert(&self, user: Arc<users::User>, generation: u64) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Under the lock, which forget_all takes after bumping the generation.
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        make_room(&mut entries, |cached| cached.read_at.elapsed() >= self.ttl);
+        entries.insert(
+            user.user_name.clone(),
+            CachedUser {
+                user,
+                read_at: Instant::now(),
+            },
+        );
+    }
+
+    pub(super) fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+/// Recently verified credentials: HMAC fingerprint -> the password hash they matched.
+pub(super) struct CredentialCache {
+    key: [u8; 64],
+    pub(super) ttl: Duration,
+    entries: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+}
+
+impl CredentialCache {
+    pub(super) fn new(ttl: Duration) -> Self {
+        let mut key = [0u8; 64];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        CredentialCache {
+            key,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn fingerprint(&self, user_name: &str, secret: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(&self.key.into());
+        // Length-prefixed, so that ("ab", "c") and ("a", "bc") differ.
+        mac.update(&(user_name.len() as u64).to_be_bytes());
+        mac.update(user_name.as_bytes());
+        mac.update(secret.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether this credential was recently verified against `current_hash`, the user's
+    /// password hash as stored now: after a password change it no longer counts.
+    pub(super) fn verified(&self, fingerprint: &[u8; 32], current_hash: &str) -> bool {
+        if self.ttl.is_zero() {
+            return false;
+        }
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(fingerprint)
+            .is_some_and(|(hash, at)| at.elapsed() < self.ttl && hash == current_hash)
+    }
+
+    pub(super) fn insert(&self, fingerprint: [u8; 32], hash: String) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        make_room(&mut entries, |(_, at)| at.elapsed() >= self.ttl);
+        entries.insert(fingerprint, (hash, Instant::now()));
+    }
+}
+
+/// A minted token and what it carries.
+struct CachedToken {
+    subject: Identity,
+    actor: Option<Identity>,
+    token: String,
+    exp: u64,
+}
+
+/// Minted tokens by (service, subject, actor), reused while more than a third of their lifetime
+/// is left and both identities they carry are unchanged.
+#[derive(Default)]
+pub(super) struct TokenCache {
+    entries: Mutex<HashMap<TokenKey, CachedToken>>,
+}
+
+/// The service a token is for, its subject's id and its actor's.
+type TokenKey = (Service, i64, Option<i64>);
+
+impl TokenCache {
+    pub(super) fn token_for(
+        &self,
+        service: Service,
+        subject: &Identity,
+        actor: Option<&Identity>,
+        signer: &TokenSigner,
+    ) -> Result<String, ApiError> {
+        let now = unix_now();
+        let reuse_margin = signer.ttl().as_secs() / 3;
+        let key = (service, subject.user_id, actor.map(|a| a.user_id));
+        {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(cached) = entries.get(&key) {
+                if &cached.subject == subject
+                    && cached.actor.as_ref() == actor
+                    && cached.exp > now + reuse_margin
+                {
+                    return Ok(cached.token.clone());
+                }
+            }
+        }
+        let (token, exp) = signer
+            .mint(service, subject, actor)
+            .map_err(ApiError::internal)?;
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        make_room(&mut entries, |cached| cached.exp <= now);
+        entries.insert(
+            key,
+            CachedToken {
+                subject: subject.clone(),
+                actor: actor.cloned(),
+                token: token.clone(),
+                exp,
+            },
+        );
+        Ok(token)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_separate_user_from_password() {
+        let cache = CredentialCache::new(Duration::from_secs(30));
+        assert_ne!(cache.fingerprint("ab", "c"), cache.fingerprint("a", "bc"));
+        assert_eq!(cache.fingerprint("a", "b"), cache.fingerprint("a", "b"));
+    }
+
+    #[test]
+    fn a_cached_credential_counts_only_against_the_hash_it_was_verified_with() {
+        let cache = CredentialCache::new(Duration::from_secs(30));
+        let print = cache.fingerprint("alice", "secret-1");
+        assert!(!cache.verified(&print, "$argon2id$old"));
+        cache.insert(print, "$argon2id$old".into());
+        assert!(cache.verified(&print, "$argon2id$old"));
+        // The password was changed (even to the same one: a new salt).
+        assert!(!cache.verified(&print, "$argon2id$new"));
+        assert!(!cache.verified(&cache.fingerprint("alice", "secret-2"), "$argon2id$old"));
+
+        let off = CredentialCache::new(Duration::ZERO);
+        off.insert(print, "$argon2id$old".into());
+        assert!(!off.verified(&print, "$argon2id$old"));
+    }
+
+    #[test]
+    fn tokens_are_reused_per_subject_and_actor_while_both_are_unchanged() {
+        let pair = internal_auth::generate_key_pair().unwrap();
+        let signer =
+            TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
+        let verifier =
+            internal_auth::TokenVerifier::from_pem(pair.public_pem.as_bytes(), Service::OauthApps)
+                .unwrap();
+        let cache = TokenCache::default();
+        let alice = Identity {
+            user_id: 7,
+            user_name: "alice".into(),
+            tenant_id: 2,
+            permissions: vec![11],
+            administered_tenants: vec![],
+        };
+        let admin = Identity {
+            user_id: 1,
+            user_name: "admin".into(),
+            tenant_id: 1,
+            permissions: vec![12],
+            administered_tenants: vec![],
+        };
+        let own = cache
+            .token_for(Service::OauthApps, &alice, None, &signer)
+            .unwrap();
+        assert_eq!(
+            cache
+                .token_for(Service::OauthApps, &alice, None, &signer)
+                .unwrap(),
+            own
+        );
+        // Each service has tokens of its own.
+        let elsewhere = cache.token_for(Service::ClientRegistration, &alice, None, &signer);
+        assert_ne!(elsewhere.unwrap(), own);
+        let on_behalf = cache
+            .token_for(Service::OauthApps, &alice, Some(&admin), &signer)
+            .unwrap();
+        assert_ne!(on_behalf, own);
+        let verified = verifier.verify(&on_behalf).unwrap();
+        assert_eq!(
+            (verified.subject, verified.actor),
+            (alice.clone(), Some(admin.clone()))
+        );
+        assert_eq!(verifier.verify(&own).unwrap().actor, None);
+
+        // A changed identity on either side is a new token.
+        let demoted = Identity {
+            permissions: vec![],
+            ..admin.clone()
+        };
+        let after = cache
+            .token_for(Service::OauthApps, &alice, Some(&demoted), &signer)
+            .unwrap();
+        assert_eq!(verifier.verify(&after).unwrap().actor, Some(demoted));
+        let moved = Identity {
+            tenant_id: 3,
+            ..alice.clone()
+        };
+        let after = cache
+            .token_for(Service::OauthApps, &moved, None, &signer)
+            .unwrap();
+        assert_eq!(verifier.verify(&after).unwrap().subject, moved);
+    }
+}

@@ -1,0 +1,105 @@
+//! The middleware that applies authentication to the requests that need it.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage};
+use api_common::ApiError;
+
+use super::authenticator::{describe, Authenticated, Authenticator};
+use crate::on_behalf;
+use crate::routes::{Credentials, Decision};
+
+/// Middleware for the whole app, inside [`crate::routes::decide`]: a request whose route needs
+/// Basic credentials ([`Credentials::Basic`]) gets 401 unless it carries valid ones; then
+/// `?user=` is resolved where the route honours it (403 or 400 when refused), and an
+/// [`Authenticated`] is left in the request extensions. Open routes pass as they are.
+///
+/// After an authenticated request that may have changed identities (a write where the route
+/// table says so: users, and tenants, whose deletion changes who administers what), the
+/// remembered user rows are forgotten, so that the change counts from the next request on,
+/// whatever the answer: a refused or failed write costs only a read of each user's row, and a
+/// user deletion that ends in 503 has already deactivated the user. Only authenticated
+/// requests do this: an anonymous one cannot empty the cache.
+///
+/// A refusal is answered here as a response rather than an error, so that the access log
+/// records it (with the caller, once known) like any other answer.
+pub async fn authenticate_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let decision = Decision::of(req.request());
+    if decision.area.credentials == Credentials::None {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let authenticator = match req.app_data::<web::Data<Authenticator>>() {
+        Some(authenticator) => authenticator.clone(),
+        None => {
+            let missing = ApiError::internal("no Authenticator configured");
+            return Ok(req.error_response(missing));
+        }
+    };
+    let authenticated = match identify(&req, &authenticator, &decision).await {
+        Ok(authenticated) => authenticated,
+        Err(refused) => return Ok(req.error_response(refused)),
+    };
+    req.extensions_mut().insert(authenticated);
+    let changes_identities = decision.changes_identities(req.method());
+    let response = next.call(req).await;
+    if changes_identities {
+        authenticator.users_changed();
+    }
+    Ok(response?.map_into_boxed_body())
+}
+
+/// Who the request comes from and whom it acts for.
+async fn identify(
+    req: &ServiceRequest,
+    authenticator: &Authenticator,
+    decision: &Decision,
+) -> Result<Authenticated, ApiError> {
+    let caller = authenticator.authenticate(req.headers()).await?;
+    // In the extensions before `?user=` is decided, so that the access log names the caller
+    // of a refused request too.
+    req.extensions_mut().insert(Authenticated {
+        caller: caller.clone(),
+        on_behalf_of: None,
+    });
+    // A method the path does not take is answered 405 next (forward, or the route's
+    // fallback), whatever `?user=` says: it is not looked up for such a request.
+    let honoured = decision.area.on_behalf && !decision.wrong_method(req.method());
+    let requested = match honoured {
+        true => on_behalf::requested_user(req.query_string())?,
+        false => None,
+    }
+    .filter(|name| *name != caller.user_name);
+    let Some(name) = requested else {
+        return Ok(Authenticated {
+            caller,
+            on_behalf_of: None,
+        });
+    };
+    let subject = authenticator
+        .on_behalf(&caller, &name)
+        .await
+        .inspect_err(|err| {
+            log::info!(
+                "{} was refused acting on behalf of {name:?} on {} {}: {}",
+                describe(&caller),
+                req.method(),
+                req.path(),
+                err.message()
+            );
+        })?;
+    let authenticated = Authenticated {
+        caller,
+        on_behalf_of: Some(subject),
+    };
+    log::info!(
+        "{} {} {}",
+        authenticated.describe(),
+        req.method(),
+        req.path()
+    );
+    Ok(authenticated)
+}

@@ -1,0 +1,137 @@
+use serde_json::json;
+
+use super::*;
+
+fn table() -> RouteTable {
+    RouteTable::from_document(&json!({"paths": {
+        "/api/mgmt/oauthapps/{id}": {"get": {}, "put": {}, "delete": {}},
+        "/api/mgmt/oauthprofiles": {"get": {}, "post": {}},
+        "/api/mgmt/oauth/client/applications/{id}/reset": {"put": {}},
+        "/api/admin/users/{id}": {"get": {}, "put": {}},
+        "/healthz": {"get": {}},
+    }}))
+}
+
+#[test]
+fn methods_come_from_the_document_and_parameters_match_one_segment() {
+    let routes = table();
+    let allow = |method: Method, path: &str| {
+        routes
+            .refused(&method, path)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(allow(Method::GET, "/api/mgmt/oauthprofiles"), None);
+    assert_eq!(
+        allow(Method::TRACE, "/api/mgmt/oauthprofiles").as_deref(),
+        Some("GET, POST")
+    );
+    assert_eq!(
+        allow(Method::POST, "/api/mgmt/oauthapps/7").as_deref(),
+        Some("GET, PUT, DELETE")
+    );
+    assert_eq!(
+        allow(Method::GET, "/api/mgmt/oauth/client/applications/7/reset").as_deref(),
+        Some("PUT")
+    );
+    // Not documented: left to routing.
+    for path in [
+        "/api/mgmt/oauthapps/7/other",
+        "/api/mgmt/oauthapps//",
+        "/api/mgmt/oauthapp",
+        "/api/mgmt/oauthprofiles/",
+    ] {
+        assert_eq!(allow(Method::TRACE, path), None, "{path}");
+    }
+}
+
+#[test]
+fn every_path_has_its_area_and_routes_rebuild_the_path_from_their_own_segments() {
+    let routes = table();
+    let decide = |path: &str| {
+        let decision = routes.decide(path);
+        let upstream = decision.route.as_ref().map(|r| r.upstream_path(path));
+        (decision.area.prefix, decision.area.owner, upstream)
+    };
+    let apps = Owner::Service(Service::OauthApps);
+    assert_eq!(
+        decide("/api/mgmt/oauthapps/17.0"),
+        (
+            "/api/mgmt/oauthapps",
+            apps,
+            Some("/api/mgmt/oauthapps/17.0".into())
+        )
+    );
+    assert_eq!(
+        decide("/api/mgmt/oauth/client/applications/x/reset"),
+        (
+            "/api/mgmt/oauth/client/applications",
+            Owner::Service(Service::ClientRegistration),
+            Some("/api/mgmt/oauth/client/applications/x/reset".into())
+        )
+    );
+    assert_eq!(
+        decide("/api/admin/users/3"),
+        (
+            "/api/admin",
+            Owner::Gateway,
+            Some("/api/admin/users/3".into())
+        )
+    );
+    // Undocumented paths keep the rules of their area (credentials, then 404).
+    assert_eq!(
+        decide("/api/mgmt/oauthapps"),
+        ("/api/mgmt/oauthapps", apps, None)
+    );
+    assert_eq!(
+        decide("/api/mgmt/oauthappsx"),
+        ("/api", Owner::Gateway, None)
+    );
+    assert_eq!(
+        decide("/internal/oauth-apps/1/usage"),
+        ("/", Owner::Gateway, None)
+    );
+    assert_eq!(
+        decide("/healthz"),
+        ("/", Owner::Gateway, Some("/healthz".into()))
+    );
+    assert_eq!(
+        routes.decide("/healthz").area.credentials,
+        Credentials::None
+    );
+    assert_eq!(routes.decide("/api/x").area.credentials, Credentials::Basic);
+}
+
+#[test]
+fn on_behalf_and_identity_writes_are_rules_of_their_areas() {
+    let routes = table();
+    let on_behalf = |path: &str| routes.decide(path).area.on_behalf;
+    assert!(on_behalf("/api/mgmt/oauthprofiles/3"));
+    assert!(on_behalf("/api/mgmt/oauth/client/applications"));
+    assert!(!on_behalf("/api/mgmt/oauthapps"));
+    assert!(!on_behalf("/api/admin/users"));
+    assert!(!on_behalf("/api/mgmt/oauthprofilesx"));
+    let writes = |method: Method, path: &str| routes.decide(path).changes_identities(&method);
+    assert!(writes(Method::PUT, "/api/admin/users/3"));
+    assert!(writes(Method::DELETE, "/api/admin/tenants/3"));
+    assert!(!writes(Method::GET, "/api/admin/users/3"));
+    assert!(!writes(Method::POST, "/api/mgmt/oauthprofiles"));
+}
+
+/// Every path of the document the gateway serves lies in an area that says who answers it:
+/// none falls through to the catch-all areas, which no service owns.
+#[test]
+fn every_documented_path_has_a_proper_area() {
+    let document: Value = serde_json::from_str(&api_doc::openapi_json().unwrap()).unwrap();
+    let routes = RouteTable::from_document(&document);
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.len() > 10);
+    for path in paths.keys() {
+        let area = routes.decide(path).area;
+        let open = area.credentials == Credentials::None;
+        assert!(
+            area.prefix != "/api" && (area.prefix != "/" || open),
+            "{path} lies in the catch-all area {}",
+            area.prefix
+        );
+    }
+}
