@@ -259,6 +259,24 @@ where
         .ok_or_else(|| D::Error::custom(format!("'{text}' is not a whole number")))
 }
 
+/// The paging parameters of a list's query string, `?limit=N&after=ID`, as a list handler
+/// takes them (`web::Query<ListQuery>`); other parameters are ignored here (a list with filters
+/// reads them with a query type of its own).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default, deserialize_with = "whole_number_param")]
+    pub limit: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number_param")]
+    pub after: Option<i64>,
+}
+
+impl ListQuery {
+    /// The page asked for ([`Page::parse`]).
+    pub fn page(&self) -> Result<Page, ApiError> {
+        Page::parse(self.limit, self.after)
+    }
+}
+
 /// One page of a list: at most `limit` items with ids greater than `after`, in id order. Keyset
 /// paging, so a page costs the same however many rows come before it; the next page is asked
 /// with `after` = the last id received.

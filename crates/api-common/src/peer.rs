@@ -10,6 +10,7 @@
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::error::status_from_u16;
 use crate::{ApiError, ErrorCode, ErrorEnvelope};
@@ -125,6 +126,81 @@ pub async fn json_body<T: DeserializeOwned>(
     })
 }
 
+/// The answer of `DELETE /internal/owners/{id}`, which oauth-profiles and client-registration
+/// both serve for the gateway: how many rows of the deleted user went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purged {
+    pub deleted: u64,
+}
+
+/// A peer service as a typed client reaches it: the process's shared HTTP client (it carries
+/// the timeouts), the peer's base URL, and its name in logs and messages. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    service: &'static str,
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl Peer {
+    /// `base_url` is the service's root, e.g. `http://127.0.0.1:8081`; a trailing `/` is
+    /// dropped.
+    pub fn new(service: &'static str, http: reqwest::Client, base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        Peer {
+            service,
+            http,
+            base_url,
+        }
+    }
+
+    /// The peer's name in logs and messages.
+    pub fn service(&self) -> &'static str {
+        self.service
+    }
+
+    /// A request for `path` (`/internal/...`) on the peer.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+    }
+
+    /// Sends `request` with `token` as its bearer credential; a failure to get an answer is
+    /// classified by [`PeerError::transport`].
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &str,
+    ) -> Result<reqwest::Response, PeerError> {
+        request
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|err| PeerError::transport(self.service, err))
+    }
+
+    /// [`Peer::send`], then the JSON body of a 2xx answer ([`json_body`]).
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &str,
+    ) -> Result<T, PeerError> {
+        json_body(self.service, self.send(request, token).await?).await
+    }
+
+    /// Asks the peer to delete every row of the user `user_id` (`DELETE /internal/owners/{id}`)
+    /// and says how many there were (0 when none, so a retry is harmless). Needs the gateway's
+    /// system token.
+    pub async fn purge_owner(&self, system_token: &str, user_id: i64) -> Result<u64, PeerError> {
+        let request = self.request(
+            reqwest::Method::DELETE,
+            &format!("/internal/owners/{user_id}"),
+        );
+        let purged: Purged = self.call(request, system_token).await?;
+        Ok(purged.deleted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::ResponseError;
@@ -133,6 +209,25 @@ mod tests {
 
     fn api(code: ErrorCode) -> PeerError {
         PeerError::Api(ApiError::new(code, "from the peer"))
+    }
+
+    #[test]
+    fn base_urls_lose_their_trailing_slash() {
+        let peer = Peer::new(
+            "oauth-apps",
+            reqwest::Client::new(),
+            "http://127.0.0.1:8081/",
+        );
+        assert_eq!(peer.base_url, "http://127.0.0.1:8081");
+        assert_eq!(peer.service(), "oauth-apps");
+    }
+
+    #[test]
+    fn a_purge_answers_how_many_rows_went() {
+        assert_eq!(
+            serde_json::to_value(Purged { deleted: 2 }).unwrap(),
+            serde_json::json!({"deleted": 2})
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! `GET /openapi.json`.
 //!
 //! The API is served by the gateway but implemented by the services, and the gateway depends on
-//! client crates only; so the description lives here, next to the wire types it is built from:
-//! the error envelope of `api-common`, the OAuth application of `oauth-apps-client`, and, for
-//! shapes no client crate carries, the mirrors in [`schemas`]. Each operation is one
+//! client crates only; so the description lives here, built from the wire types themselves: the
+//! error envelope and the field rules of `api-common`, each service's answers and request
+//! bodies from its client crate (`oauth-apps-client`, `oauth-profiles-client`,
+//! `client-registration-client`), and, for the gateway's own API, the shapes in [`schemas`]. Each operation is one
 //! documentation function in `paths`; the gateway's tests check the document against the
 //! routes the gateway and the services really register.
 
@@ -13,8 +14,15 @@ mod responses;
 pub mod schemas;
 
 use api_common::error::{ErrorBody, ErrorMessage};
+use api_common::fields::schema::IdInput;
 use api_common::{ErrorCode, ErrorEnvelope};
-use oauth_apps_client::{OauthApp, OauthAppList, OauthAppSummary};
+use client_registration_client::{
+    ClientApplication, ClientApplicationList, ClientApplicationRequest, RedirectUrlsInput,
+};
+use oauth_apps_client::{OauthApp, OauthAppList, OauthAppRequest, OauthAppSummary};
+use oauth_profiles_client::{
+    OauthProfile, OauthProfileList, OauthProfileRequest, OauthProfileSummary,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
@@ -24,10 +32,7 @@ use crate::responses::{
     PayloadTooLarge, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
 };
 use crate::schemas::{
-    ClientApplication, ClientApplicationList, ClientApplicationRequest, Health, IdInput,
-    OauthAppRequest, OauthProfile, OauthProfileList, OauthProfileRequest, OauthProfileSummary,
-    RedirectUrlsInput, Tenant, TenantList, TenantRequest, User, UserCreateRequest, UserList,
-    UserUpdateRequest,
+    Health, Tenant, TenantList, TenantRequest, User, UserCreateRequest, UserList, UserUpdateRequest,
 };
 
 /// The name of the security scheme: HTTP Basic, required everywhere but where an operation

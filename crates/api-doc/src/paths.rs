@@ -7,16 +7,17 @@
 )]
 
 use api_common::ErrorEnvelope;
-use oauth_apps_client::{OauthApp, OauthAppList};
+use client_registration_client::{
+    ClientApplication, ClientApplicationList, ClientApplicationRequest,
+};
+use oauth_apps_client::{OauthApp, OauthAppList, OauthAppRequest};
+use oauth_profiles_client::{OauthProfile, OauthProfileList, OauthProfileRequest};
 
 use crate::responses::{
-    BadRequest, Conflict, Forbidden, GatewayTimeout, InternalError, NotFound, PayloadTooLarge,
-    ServiceUnavailable, Unauthorized, UnsupportedMediaType,
+    Absent, Body, Conflicting, Denied, Errors, Invalid, Peer, ServiceUnavailable,
 };
 use crate::schemas::{
-    ClientApplication, ClientApplicationList, ClientApplicationRequest, Health, OauthAppRequest,
-    OauthProfile, OauthProfileList, OauthProfileRequest, Tenant, TenantList, TenantRequest, User,
-    UserCreateRequest, UserList, UserUpdateRequest,
+    Health, Tenant, TenantList, TenantRequest, User, UserCreateRequest, UserList, UserUpdateRequest,
 };
 
 pub const APPS: &str = "OAuth applications";
@@ -34,11 +35,7 @@ pub const GATEWAY: &str = "Gateway";
     request_body(content = OauthAppRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; the answer carries the `clientSecret` that was sent.", body = OauthApp),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Conflicting, Body, Peer)>,
     ))]
 fn create_oauth_app() {}
 
@@ -53,9 +50,7 @@ fn create_oauth_app() {}
     ),
     responses(
         (status = 200, description = "One page of applications.", body = OauthAppList),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Peer)>,
     ))]
 fn list_oauth_apps() {}
 
@@ -65,10 +60,7 @@ fn list_oauth_apps() {}
     params(("id" = i64, Path, minimum = 1, description = "The application's id.")),
     responses(
         (status = 200, description = "The application.", body = OauthApp),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Peer)>,
     ))]
 fn read_oauth_app() {}
 
@@ -79,11 +71,7 @@ fn read_oauth_app() {}
     request_body(content = OauthAppRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The application as stored, with the `clientSecret` that was sent.", body = OauthApp),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Conflicting, Body, Peer)>,
     ))]
 fn update_oauth_app() {}
 
@@ -93,10 +81,7 @@ fn update_oauth_app() {}
     params(("id" = i64, Path, minimum = 1, description = "The application's id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Conflicting, Peer)>,
     ))]
 fn delete_oauth_app() {}
 
@@ -109,11 +94,7 @@ fn delete_oauth_app() {}
     request_body(content = OauthProfileRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = OauthProfile),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Conflicting, Body, Peer)>,
     ))]
 fn create_oauth_profile() {}
 
@@ -127,9 +108,7 @@ fn create_oauth_profile() {}
     ),
     responses(
         (status = 200, description = "One page of profiles.", body = OauthProfileList),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Peer)>,
     ))]
 fn list_oauth_profiles() {}
 
@@ -142,10 +121,7 @@ fn list_oauth_profiles() {}
     ),
     responses(
         (status = 200, description = "The profile.", body = OauthProfile),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Peer)>,
     ))]
 fn read_oauth_profile() {}
 
@@ -159,11 +135,7 @@ fn read_oauth_profile() {}
     request_body(content = OauthProfileRequest, content_type = "application/json"),
     responses(
         (status = 204, description = "Replaced; no body, as the product answers."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Conflicting, Body, Peer)>,
     ))]
 fn update_oauth_profile() {}
 
@@ -176,10 +148,7 @@ fn update_oauth_profile() {}
     ),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Peer)>,
     ))]
 fn delete_oauth_profile() {}
 
@@ -192,11 +161,8 @@ fn delete_oauth_profile() {}
     request_body(content = ClientApplicationRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Registered, with `clientId` and `clientSecret`.", body = ClientApplication),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        Errors<(Invalid, Denied, Conflicting, Body, Peer)>,
         (status = 500, description = "`222206628`: the application could not be created at this time; or `222200099`.", body = ErrorEnvelope),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
     ))]
 fn create_client_application() {}
 
@@ -210,9 +176,7 @@ fn create_client_application() {}
     ),
     responses(
         (status = 200, description = "One page of client applications.", body = ClientApplicationList),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Peer)>,
     ))]
 fn list_client_applications() {}
 
@@ -225,10 +189,7 @@ fn list_client_applications() {}
     ),
     responses(
         (status = 200, description = "The client application.", body = ClientApplication),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Peer)>,
     ))]
 fn read_client_application() {}
 
@@ -242,11 +203,7 @@ fn read_client_application() {}
     request_body(content = ClientApplicationRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The client application as stored, without its secret.", body = ClientApplication),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Conflicting, Body, Peer)>,
     ))]
 fn update_client_application() {}
 
@@ -258,10 +215,7 @@ fn update_client_application() {}
     ),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Peer)>,
     ))]
 fn delete_client_application() {}
 
@@ -274,10 +228,7 @@ fn delete_client_application() {}
     ),
     responses(
         (status = 200, description = "The client application with its new `clientSecret`.", body = ClientApplication),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
-        (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Peer)>,
     ))]
 fn reset_client_application() {}
 
@@ -289,10 +240,7 @@ fn reset_client_application() {}
     request_body(content = TenantRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = Tenant),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Denied, Conflicting, Body)>,
     ))]
 fn create_tenant() {}
 
@@ -301,8 +249,7 @@ fn create_tenant() {}
     description = "Administrators see all; others their own and those they administer. Not paged.",
     responses(
         (status = 200, description = "The tenants.", body = TenantList),
-        (status = 401, response = Unauthorized), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Errors<()>,
     ))]
 fn list_tenants() {}
 
@@ -311,9 +258,7 @@ fn list_tenants() {}
     params(("id" = i64, Path, minimum = 1, description = "The tenant's id.")),
     responses(
         (status = 200, description = "The tenant.", body = Tenant),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Absent)>,
     ))]
 fn read_tenant() {}
 
@@ -324,11 +269,7 @@ fn read_tenant() {}
     request_body(content = TenantRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The tenant as stored.", body = Tenant),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Denied, Absent, Conflicting, Body)>,
     ))]
 fn update_tenant() {}
 
@@ -338,10 +279,7 @@ fn update_tenant() {}
     params(("id" = i64, Path, minimum = 1, description = "The tenant's id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Denied, Absent, Conflicting)>,
     ))]
 fn delete_tenant() {}
 
@@ -353,10 +291,7 @@ fn delete_tenant() {}
     request_body(content = UserCreateRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; never the password.", body = User),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Denied, Conflicting, Body)>,
     ))]
 fn create_user() {}
 
@@ -366,9 +301,7 @@ fn create_user() {}
     params(("tenantId" = Option<i64>, Query, minimum = 1, description = "Only this tenant's users.")),
     responses(
         (status = 200, description = "The users.", body = UserList),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Denied)>,
     ))]
 fn list_users() {}
 
@@ -377,9 +310,7 @@ fn list_users() {}
     params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
     responses(
         (status = 200, description = "The user; never the password.", body = User),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 500, response = InternalError), (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Denied, Absent)>,
     ))]
 fn read_user() {}
 
@@ -390,11 +321,7 @@ fn read_user() {}
     request_body(content = UserUpdateRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The user as stored.", body = User),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable),
+        Errors<(Invalid, Denied, Absent, Conflicting, Body)>,
     ))]
 fn update_user() {}
 
@@ -404,10 +331,7 @@ fn update_user() {}
     params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 500, response = InternalError),
-        (status = 503, response = ServiceUnavailable), (status = 504, response = GatewayTimeout),
+        Errors<(Invalid, Denied, Absent, Conflicting, Peer)>,
     ))]
 fn delete_user() {}
 

@@ -1,8 +1,13 @@
-//! The error answers, one reusable response per status, each with the envelope as its body.
+//! The error answers, one reusable response per status, each with the envelope as its body, and
+//! [`Errors`], which says once which of them an operation gives.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::ToResponse;
 
 fn envelope(description: &str) -> ResponseBuilder {
     ResponseBuilder::new().description(description).content(
@@ -59,3 +64,75 @@ impl<'s> utoipa::ToResponse<'s> for Unauthorized {
         ("Unauthorized", response.into())
     }
 }
+
+/// The error answers of an operation behind credentials, for its `responses(...)`: 401, 500 and
+/// 503 always, and those of each kind of failure in `F`, a tuple of [`Invalid`], [`Denied`],
+/// [`Absent`], [`Conflicting`], [`Body`] and [`Peer`]. Each names the reusable response above.
+pub struct Errors<F>(PhantomData<F>);
+
+/// A kind of failure an operation may meet, and the statuses it adds to [`Errors`].
+pub trait Failure {
+    fn answers() -> Vec<(&'static str, RefOr<Response>)>;
+}
+
+macro_rules! failures {
+    ($($(#[$doc:meta])* $name:ident => [$($status:literal $response:ident),+];)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl Failure for $name {
+            fn answers() -> Vec<(&'static str, RefOr<Response>)> {
+                vec![$(($status, reference::<$response>())),+]
+            }
+        }
+    )*};
+}
+
+failures! {
+    /// A malformed body, field, query parameter or id in the path.
+    Invalid => ["400" BadRequest];
+    /// A permission the caller lacks.
+    Denied => ["403" Forbidden];
+    /// Nothing with this id that the caller may see.
+    Absent => ["404" NotFound];
+    /// A name already taken, or an object still in use.
+    Conflicting => ["409" Conflict];
+    /// A request body: too large, or not JSON.
+    Body => ["413" PayloadTooLarge, "415" UnsupportedMediaType];
+    /// A peer service that may not answer in time.
+    Peer => ["504" GatewayTimeout];
+}
+
+/// A reference to the reusable response `R`.
+fn reference<R: for<'s> ToResponse<'s>>() -> RefOr<Response> {
+    RefOr::Ref(Ref::from_response_name(R::response().0))
+}
+
+macro_rules! failure_tuples {
+    ($(($($kind:ident),*)),*) => {$(
+        impl<$($kind: Failure),*> utoipa::IntoResponses for Errors<($($kind,)*)> {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                let always = vec![
+                    ("401", reference::<Unauthorized>()),
+                    ("500", reference::<InternalError>()),
+                    ("503", reference::<ServiceUnavailable>()),
+                ];
+                [always, $($kind::answers()),*]
+                    .into_iter()
+                    .flatten()
+                    .map(|(status, answer)| (status.to_owned(), answer))
+                    .collect()
+            }
+        }
+    )*};
+}
+
+failure_tuples!(
+    (),
+    (A),
+    (A, B),
+    (A, B, C),
+    (A, B, C, D),
+    (A, B, C, D, E),
+    (A, B, C, D, E, F)
+);

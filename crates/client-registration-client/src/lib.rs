@@ -1,19 +1,34 @@
-//! The client-registration service as its peers see it: the wire types of its internal endpoints
-//! and [`ClientRegistrationClient`].
+//! The client-registration service as its peers see it: its wire types, their limits, and
+//! [`ClientRegistrationClient`] for its internal endpoints.
 //!
 //! The authorization server checks a client's credentials through it
 //! (`POST /internal/client-applications/verify`); the gateway purges a deleted user's client
 //! applications (`DELETE /internal/owners/{id}`). The service serializes its answers with these
-//! same types, so the two cannot drift apart.
+//! same types, and the OpenAPI document (`api-doc`) is built from them, so the three cannot
+//! drift apart.
+
+mod application;
 
 use std::fmt;
 
-use api_common::peer::json_body;
+use api_common::peer::Peer;
 pub use api_common::peer::PeerError;
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
+
+pub use application::{
+    ClientApplication, ClientApplicationList, ClientApplicationRequest, ClientSecretText,
+    RedirectUrlsInput, CLIENT_SECRET_LENGTH, REDIRECT_URLS_MAX,
+};
 
 /// How client-registration is named in logs and messages.
 const SERVICE: &str = "client-registration";
+
+/// Longest client id or client secret a credential check accepts, in characters: far above the
+/// real ones (36 and [`CLIENT_SECRET_LENGTH`]), low enough that nobody has large inputs hashed.
+/// (Not the limit of an OAuth application's credentials, which an external data store issued:
+/// `oauth_apps_client::PROVIDER_CREDENTIAL_MAX`.)
+pub const VERIFY_CREDENTIAL_MAX: usize = 256;
 
 /// The body of `POST /internal/client-applications/verify`. Its `Debug` hides the secret.
 #[derive(Clone, Copy, Serialize)]
@@ -67,25 +82,15 @@ impl Verification {
     }
 }
 
-/// `DELETE /internal/owners/{id}`: how many rows went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Purged {
-    pub deleted: u64,
-}
-
 /// A typed client for client-registration's internal endpoints; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct ClientRegistrationClient {
-    http: reqwest::Client,
-    base_url: String,
-}
+pub struct ClientRegistrationClient(Peer);
 
 impl ClientRegistrationClient {
     /// `http` should be the process's shared client (it carries the timeouts); `base_url` is
     /// the service's root, e.g. `http://127.0.0.1:8083`.
     pub fn new(http: reqwest::Client, base_url: impl Into<String>) -> Self {
-        let base_url = base_url.into().trim_end_matches('/').to_owned();
-        ClientRegistrationClient { http, base_url }
+        ClientRegistrationClient(Peer::new(SERVICE, http, base_url))
     }
 
     /// Whether `client_secret` is the current secret of the application with `client_id`.
@@ -96,36 +101,20 @@ impl ClientRegistrationClient {
         client_id: &str,
         client_secret: &str,
     ) -> Result<Verification, PeerError> {
-        let response = self
-            .http
-            .post(format!(
-                "{}/internal/client-applications/verify",
-                self.base_url
-            ))
-            .bearer_auth(token)
-            .json(&VerifyRequest {
-                client_id,
-                client_secret,
-            })
-            .send()
-            .await
-            .map_err(|err| PeerError::transport(SERVICE, err))?;
-        json_body(SERVICE, response).await
+        let body = VerifyRequest {
+            client_id,
+            client_secret,
+        };
+        let request = self
+            .0
+            .request(Method::POST, "/internal/client-applications/verify")
+            .json(&body);
+        self.0.call(request, token).await
     }
 
-    /// Deletes every client application of the user `user_id` and says how many there were (0
-    /// when none, so a retry is harmless). Needs the gateway's system token.
+    /// Deletes every client application of the user `user_id` ([`Peer::purge_owner`]).
     pub async fn purge_owner(&self, system_token: &str, user_id: i64) -> Result<u64, PeerError> {
-        let response = self
-            .http
-            .delete(format!("{}/internal/owners/{user_id}", self.base_url))
-            .bearer_auth(system_token)
-            .send()
-            .await
-            .map_err(|err| PeerError::transport(SERVICE, err))?;
-        json_body::<Purged>(SERVICE, response)
-            .await
-            .map(|purged| purged.deleted)
+        self.0.purge_owner(system_token, user_id).await
     }
 }
 
@@ -167,9 +156,5 @@ mod tests {
             json!({"clientId": "id-1", "clientSecret": "s3cret"})
         );
         assert!(!format!("{request:?}").contains("s3cret"));
-        assert_eq!(
-            serde_json::to_value(Purged { deleted: 2 }).unwrap(),
-            json!({"deleted": 2})
-        );
     }
 }

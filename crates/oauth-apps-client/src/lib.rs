@@ -4,10 +4,18 @@
 //! its owner may use. The service itself serializes its answers with these same types, so the
 //! two cannot drift apart.
 
-use api_common::peer::json_body;
-use reqwest::StatusCode;
+use api_common::fields::schema::{self, HttpUrl, IdInput};
+use api_common::peer::{json_body, Peer};
+use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::ToSchema;
+
+/// Longest client id, client secret or scope list of an OAuth application, in characters: the
+/// credentials an external data store issued, which this system stores and sends on. (Not the
+/// limit of a registered client's credential check: `client_registration_client`'s
+/// `VERIFY_CREDENTIAL_MAX`.)
+pub const PROVIDER_CREDENTIAL_MAX: usize = 1024;
 
 /// An OAuth application as `GET /api/mgmt/oauthapps/{id}` returns it, and as create and update
 /// return it with `clientSecret` (which is never read back).
@@ -19,7 +27,7 @@ pub struct OauthApp {
     pub data_store: i64,
     pub tenant_id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 256)]
+    #[schema(schema_with = schema::description_answer)]
     pub description: Option<String>,
     pub client_id: String,
     /// Only in the answers to create and update: it is never read back.
@@ -42,7 +50,7 @@ pub struct OauthAppSummary {
     pub data_store: i64,
     pub tenant_id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, max_length = 256)]
+    #[schema(schema_with = schema::description_answer)]
     pub description: Option<String>,
     #[serde(rename = "authorizeURI")]
     pub authorize_uri: String,
@@ -57,6 +65,47 @@ pub struct OauthAppList {
     pub applications: Vec<OauthAppSummary>,
 }
 
+/// The body of `POST` and `PUT /api/mgmt/oauthapps[/{id}]`. `PUT` replaces the whole
+/// application: an optional field left out is cleared. Unknown keys are ignored; `null` counts
+/// as absent.
+// The document's description of what the service parses (its own body type reads every field
+// as a JSON value, so that a mistake names its field), under the same rules and limits.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OauthAppRequest {
+    #[schema(schema_with = schema::object_name)]
+    pub name: String,
+    pub data_store: IdInput,
+    /// Defaults to the caller's tenant.
+    pub tenant_id: Option<IdInput>,
+    #[schema(schema_with = schema::description)]
+    pub description: Option<String>,
+    #[schema(schema_with = credential)]
+    pub client_id: String,
+    #[schema(schema_with = client_secret)]
+    pub client_secret: String,
+    /// An absolute `http` or `https` URL with a host.
+    #[serde(rename = "authorizeURI")]
+    pub authorize_uri: HttpUrl,
+    /// An absolute `http` or `https` URL with a host.
+    #[serde(rename = "tokenURI")]
+    pub token_uri: HttpUrl,
+    #[schema(schema_with = scope)]
+    pub scope: String,
+}
+
+fn credential() -> ObjectBuilder {
+    schema::nonblank(PROVIDER_CREDENTIAL_MAX)
+}
+
+fn client_secret() -> ObjectBuilder {
+    credential().description(Some("Echoed by create and update only; never read back."))
+}
+
+fn scope() -> ObjectBuilder {
+    credential().description(Some("Kept as sent."))
+}
+
 pub use api_common::peer::PeerError;
 
 /// The name this crate's error went by before every peer client shared [`PeerError`].
@@ -67,29 +116,22 @@ const SERVICE: &str = "oauth-apps";
 
 /// A typed client for oauth-apps; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct OauthAppsClient {
-    http: reqwest::Client,
-    base_url: String,
-}
+pub struct OauthAppsClient(Peer);
 
 impl OauthAppsClient {
     /// `http` should be the process's shared client (it carries the timeouts); `base_url` is
     /// the service's root, e.g. `http://127.0.0.1:8081`.
     pub fn new(http: reqwest::Client, base_url: impl Into<String>) -> Self {
-        let base_url = base_url.into().trim_end_matches('/').to_owned();
-        OauthAppsClient { http, base_url }
+        OauthAppsClient(Peer::new(SERVICE, http, base_url))
     }
 
     /// The application `id` as the holder of `token` sees it, or `None` when it does not exist
     /// or is not visible to them.
     pub async fn get(&self, token: &str, id: i64) -> Result<Option<OauthApp>, PeerError> {
-        let response = self
-            .http
-            .get(format!("{}/api/mgmt/oauthapps/{id}", self.base_url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|err| PeerError::transport(SERVICE, err))?;
+        let request = self
+            .0
+            .request(Method::GET, &format!("/api/mgmt/oauthapps/{id}"));
+        let response = self.0.send(request, token).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }

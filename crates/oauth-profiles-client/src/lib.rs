@@ -1,16 +1,86 @@
-//! The oauth-profiles service as its peers see it: the wire types of its internal endpoints and
-//! [`OauthProfilesClient`].
+//! The oauth-profiles service as its peers see it: its wire types, their limits, and
+//! [`OauthProfilesClient`] for its internal endpoints.
 //!
 //! oauth-apps asks it how many profiles use an application before deleting or moving that
 //! application; the gateway asks it to purge a deleted user's profiles. The service serializes
-//! its answers with these same types, so the two cannot drift apart.
+//! its answers with these same types, and the OpenAPI document (`api-doc`) is built from them,
+//! so the three cannot drift apart.
 
-use api_common::peer::json_body;
+use api_common::fields::schema::{self, IdInput};
+use api_common::peer::Peer;
 pub use api_common::peer::PeerError;
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::ObjectBuilder;
+use utoipa::ToSchema;
 
 /// How oauth-profiles is named in logs and messages.
 const SERVICE: &str = "oauth-profiles";
+
+/// Longest access or refresh token accepted, in characters (JWT access tokens run long).
+pub const TOKEN_MAX: usize = 8192;
+
+/// An OAuth profile as create and `GET /{id}` return it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OauthProfile {
+    pub id: i64,
+    pub name: String,
+    pub oauth_app_id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub access_token: Option<String>,
+    pub refresh_token: String,
+}
+
+/// A list item: no tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OauthProfileSummary {
+    pub id: i64,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub description: Option<String>,
+    pub oauth_app_id: i64,
+}
+
+/// `GET /api/mgmt/oauthprofiles`: one page, ordered by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OauthProfileList {
+    pub profiles: Vec<OauthProfileSummary>,
+}
+
+/// The body of `POST` and `PUT /api/mgmt/oauthprofiles[/{id}]`. `PUT` replaces the whole
+/// profile. Unknown keys are ignored; `null` counts as absent.
+// The document's description of what the service parses (its own body type reads every field
+// as a JSON value, so that a mistake names its field), under the same rules and limits.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OauthProfileRequest {
+    #[schema(schema_with = schema::object_name)]
+    pub name: String,
+    /// An OAuth application of the owner's tenant or of the system tenant (else 400
+    /// `222207702`).
+    pub oauth_app_id: IdInput,
+    #[schema(schema_with = schema::description)]
+    pub description: Option<String>,
+    #[schema(schema_with = access_token)]
+    pub access_token: Option<String>,
+    #[schema(schema_with = refresh_token)]
+    pub refresh_token: String,
+}
+
+fn access_token() -> ObjectBuilder {
+    schema::or_null(schema::text(TOKEN_MAX)).description(Some("An empty one counts as absent."))
+}
+
+fn refresh_token() -> ObjectBuilder {
+    schema::nonblank(TOKEN_MAX)
+}
 
 /// `GET /internal/oauth-apps/{id}/usage`: the profiles, of any owner, that use an application.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,56 +91,27 @@ pub struct AppUsage {
     pub tenants: Vec<i64>,
 }
 
-/// `DELETE /internal/owners/{id}`: how many rows went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Purged {
-    pub deleted: u64,
-}
-
 /// A typed client for oauth-profiles' internal endpoints; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct OauthProfilesClient {
-    http: reqwest::Client,
-    base_url: String,
-}
+pub struct OauthProfilesClient(Peer);
 
 impl OauthProfilesClient {
     /// `http` should be the process's shared client (it carries the timeouts); `base_url` is
     /// the service's root, e.g. `http://127.0.0.1:8082`.
     pub fn new(http: reqwest::Client, base_url: impl Into<String>) -> Self {
-        let base_url = base_url.into().trim_end_matches('/').to_owned();
-        OauthProfilesClient { http, base_url }
+        OauthProfilesClient(Peer::new(SERVICE, http, base_url))
     }
 
     /// How many profiles, across all owners, use the OAuth application `app_id`, and the
     /// tenants of their owners. Any user token may ask.
     pub async fn app_usage(&self, token: &str, app_id: i64) -> Result<AppUsage, PeerError> {
-        let response = self
-            .http
-            .get(format!(
-                "{}/internal/oauth-apps/{app_id}/usage",
-                self.base_url
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|err| PeerError::transport(SERVICE, err))?;
-        json_body(SERVICE, response).await
+        let path = format!("/internal/oauth-apps/{app_id}/usage");
+        self.0.call(self.0.request(Method::GET, &path), token).await
     }
 
-    /// Deletes every profile of the user `user_id` and says how many there were (0 when none,
-    /// so a retry is harmless). Needs the gateway's system token.
+    /// Deletes every profile of the user `user_id` ([`Peer::purge_owner`]).
     pub async fn purge_owner(&self, system_token: &str, user_id: i64) -> Result<u64, PeerError> {
-        let response = self
-            .http
-            .delete(format!("{}/internal/owners/{user_id}", self.base_url))
-            .bearer_auth(system_token)
-            .send()
-            .await
-            .map_err(|err| PeerError::transport(SERVICE, err))?;
-        json_body::<Purged>(SERVICE, response)
-            .await
-            .map(|purged| purged.deleted)
+        self.0.purge_owner(system_token, user_id).await
     }
 }
 
@@ -89,15 +130,26 @@ mod tests {
         let wire = serde_json::to_value(&usage).unwrap();
         assert_eq!(wire, json!({"profiles": 3, "tenants": [1, 5]}));
         assert_eq!(serde_json::from_value::<AppUsage>(wire).unwrap(), usage);
-        assert_eq!(
-            serde_json::to_value(Purged { deleted: 2 }).unwrap(),
-            json!({"deleted": 2})
-        );
     }
 
     #[test]
-    fn base_urls_lose_their_trailing_slash() {
-        let client = OauthProfilesClient::new(reqwest::Client::new(), "http://127.0.0.1:8082/");
-        assert_eq!(client.base_url, "http://127.0.0.1:8082");
+    fn absent_optional_fields_are_omitted() {
+        let profile = OauthProfile {
+            id: 4,
+            name: "p".to_owned(),
+            oauth_app_id: 2,
+            description: None,
+            access_token: None,
+            refresh_token: "r".to_owned(),
+        };
+        let wire = serde_json::to_value(&profile).unwrap();
+        assert_eq!(
+            wire,
+            json!({"id": 4, "name": "p", "oauthAppId": 2, "refreshToken": "r"})
+        );
+        assert_eq!(
+            serde_json::from_value::<OauthProfile>(wire).unwrap(),
+            profile
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! What the integration suites of several packages share, and nothing of the product: fresh
-//! PostgreSQL databases for the second half of the test matrix, and free loopback ports.
+//! What the test suites of several packages share, and nothing of the product: fresh
+//! PostgreSQL databases for the second half of the test matrix, free loopback ports, and the
+//! check that a service's route lists are what it registers ([`assert_route_lists`]).
 //!
 //! The suites run on SQLite files unless [`POSTGRES_VAR`] names a PostgreSQL server; then each
 //! test gets databases of its own, created here and dropped (connections and all) when the
@@ -129,4 +130,46 @@ fn nanos_suffix() -> u32 {
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
     nanos % 1_000_000
+}
+
+/// Checks a service's route lists against what its `configure` registers: every listed (method,
+/// path template) reaches a handler, every other method on a listed path is 405, and a path two
+/// segments below a listed one is 404. `{id}` in a template is tried as `1`.
+pub async fn assert_route_lists(
+    configure: fn(&mut actix_web::web::ServiceConfig),
+    lists: &[&[(&str, &str)]],
+) {
+    use actix_web::http::{Method, StatusCode};
+    use actix_web::{test, App};
+
+    let app = test::init_service(App::new().configure(configure)).await;
+    let all: Vec<&(&str, &str)> = lists.iter().flat_map(|list| list.iter()).collect();
+    for (_, template) in &all {
+        let path = template.replace("{id}", "1");
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            let listed = all.iter().any(|(m, t)| *m == method && t == template);
+            let request = test::TestRequest::default()
+                .method(Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(&path)
+                .to_request();
+            let status = test::call_service(&app, request).await.status();
+            if listed {
+                assert!(
+                    status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {template}: {status}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {template}"
+                );
+            }
+        }
+        let below = test::TestRequest::get()
+            .uri(&format!("{path}/not/listed"))
+            .to_request();
+        let status = test::call_service(&app, below).await.status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}/not/listed");
+    }
 }

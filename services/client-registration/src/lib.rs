@@ -16,11 +16,12 @@ use std::fmt;
 use std::path::PathBuf;
 
 use actix_web::web;
-use db::{DatabaseUrl, Migrations, PoolOptions};
+use db::Migrations;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
+use internal_auth::Service;
 use secrets::HashKey;
-use service_kit::{load_verifier, serve, Application, ServeOptions, StartError};
+use service_kit::{Application, StartError};
 
 pub use routes::{configure, INTERNAL_ROUTES, ROUTES};
 
@@ -91,39 +92,21 @@ impl fmt::Debug for Config {
     }
 }
 
+service_kit::service_settings!(
+    Config,
+    "client-registration",
+    "CLIENT_REGISTRATION",
+    Service::ClientRegistration,
+    MIGRATIONS
+);
+
 /// Loads the keys, connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
-    let url = DatabaseUrl::parse("CLIENT_REGISTRATION_DATABASE_URL", &config.database_url)?;
-    let verifier = load_verifier(
-        "TOKEN_PUBLIC_KEY_FILE",
-        &config.token_public_key_file,
-        internal_auth::Service::ClientRegistration,
-    )?;
     let hash_key = web::Data::new(load_hash_key(config)?);
-    let pool = db::connect(
-        "CLIENT_REGISTRATION_DATABASE_URL",
-        &url,
-        MIGRATIONS,
-        PoolOptions {
-            max_size: config.pool_size,
-            ..PoolOptions::default()
-        },
-    )?;
-    let options = ServeOptions {
-        addr: config.addr.clone(),
-        workers: config.workers,
-        body_limit: config.max_body_bytes,
-    };
-    serve(
-        "client-registration",
-        &options,
-        pool,
-        verifier,
-        move |cfg| {
-            cfg.app_data(hash_key.clone());
-            configure(cfg);
-        },
-    )
+    service_kit::serve(config, move |cfg| {
+        cfg.app_data(hash_key.clone());
+        configure(cfg);
+    })
 }
 
 /// The hash key from the inline variable or, failing that, the file; errors name the variable

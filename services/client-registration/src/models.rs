@@ -1,5 +1,8 @@
 //! Rows of `client_apps` and the queries on them.
 //!
+//! A client secret is kept only as its keyed hash, made here on every write ([`insert`],
+//! [`reset_secret`]): callers hand in the secret itself.
+//!
 //! Every query the management API uses takes the owner, so an application of another user is
 //! simply not found: the handlers cannot forget the check. The one exception,
 //! [`find_by_client_id`], serves the credential check, where the client itself, not its owner,
@@ -10,10 +13,12 @@ use std::fmt;
 use api_common::http::Page;
 use api_common::ApiError;
 use chrono::NaiveDateTime;
+use client_registration_client::{ClientApplication, ClientSecretText};
 use db::DbConnection;
 use diesel::prelude::*;
+use secrets::HashKey;
 
-use crate::domain::{ClientAppView, ClientSecret};
+use crate::domain::{ClientAppInput, ClientSecret};
 use crate::schema::client_apps;
 
 #[derive(Clone, Queryable, Selectable)]
@@ -49,16 +54,16 @@ impl fmt::Debug for ClientApp {
 
 #[derive(Insertable)]
 #[diesel(table_name = client_apps)]
-pub struct NewClientApp<'a> {
-    pub owner_id: i64,
-    pub owner_tenant_id: i64,
-    pub name: &'a str,
-    pub description: Option<&'a str>,
-    pub redirect_urls: &'a str,
-    pub client_id: &'a str,
-    pub client_secret_hash: &'a str,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+struct NewClientApp<'a> {
+    owner_id: i64,
+    owner_tenant_id: i64,
+    name: &'a str,
+    description: Option<&'a str>,
+    redirect_urls: &'a str,
+    client_id: &'a str,
+    client_secret_hash: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
 impl fmt::Debug for NewClientApp<'_> {
@@ -74,37 +79,59 @@ impl fmt::Debug for NewClientApp<'_> {
 /// A full replacement of the user-settable columns; the credentials change only by a reset.
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = client_apps, treat_none_as_null = true)]
-pub struct ClientAppChangeset<'a> {
-    pub name: &'a str,
-    pub description: Option<&'a str>,
-    pub redirect_urls: &'a str,
-    pub updated_at: NaiveDateTime,
+struct ClientAppChangeset<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    redirect_urls: &'a str,
+    updated_at: NaiveDateTime,
 }
 
 impl ClientApp {
     /// The public view; `secret` only for the answer to create or reset, which generated it.
-    pub fn into_view(self, secret: Option<ClientSecret>) -> Result<ClientAppView, ApiError> {
+    pub fn into_view(self, secret: Option<ClientSecret>) -> Result<ClientApplication, ApiError> {
         let redirect_urls = serde_json::from_str(&self.redirect_urls).map_err(|e| {
             ApiError::internal(format!(
                 "client application {} has unreadable redirect URLs: {e}",
                 self.id
             ))
         })?;
-        Ok(ClientAppView {
+        Ok(ClientApplication {
             id: self.id,
             name: self.name,
             description: self.description,
             redirect_urls,
             client_id: self.client_id,
-            client_secret: secret.map(ClientSecret::reveal),
+            client_secret: secret.map(|secret| ClientSecretText(secret.reveal())),
         })
     }
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewClientApp<'_>) -> QueryResult<ClientApp> {
+/// Stores a new application of `owner_id` (a user of `owner_tenant_id`) with its generated
+/// credentials, the secret as its keyed hash under `key`.
+pub fn insert(
+    conn: &mut DbConnection,
+    key: &HashKey,
+    owner_id: i64,
+    owner_tenant_id: i64,
+    input: &ClientAppInput,
+    client_id: &str,
+    secret: &ClientSecret,
+) -> QueryResult<ClientApp> {
+    let now = chrono::Utc::now().naive_utc();
+    let new = NewClientApp {
+        owner_id,
+        owner_tenant_id,
+        name: &input.name,
+        description: input.description.as_deref(),
+        redirect_urls: &input.redirect_urls.to_stored(),
+        client_id,
+        client_secret_hash: &secret.hash(key),
+        created_at: now,
+        updated_at: now,
+    };
     db::insert_returning!(
         conn,
-        diesel::insert_into(client_apps::table).values(new),
+        diesel::insert_into(client_apps::table).values(&new),
         ClientApp::as_returning()
     )
 }
@@ -150,20 +177,26 @@ pub fn list_owned(
         .load(conn)
 }
 
-/// Replaces the columns of `id` if `owner_id` owns it; `None` otherwise.
+/// Replaces the columns of `id` with `input` if `owner_id` owns it; `None` otherwise.
 pub fn update_owned(
     conn: &mut DbConnection,
     id: i64,
     owner_id: i64,
-    changes: &ClientAppChangeset<'_>,
+    input: &ClientAppInput,
 ) -> QueryResult<Option<ClientApp>> {
+    let changes = ClientAppChangeset {
+        name: &input.name,
+        description: input.description.as_deref(),
+        redirect_urls: &input.redirect_urls.to_stored(),
+        updated_at: chrono::Utc::now().naive_utc(),
+    };
     conn.transaction(|conn| {
         let updated = diesel::update(
             client_apps::table
                 .find(id)
                 .filter(client_apps::owner_id.eq(owner_id)),
         )
-        .set(changes)
+        .set(&changes)
         .execute(conn)?;
         if updated == 0 {
             return Ok(None);
@@ -172,15 +205,17 @@ pub fn update_owned(
     })
 }
 
-/// Replaces the secret hash of `id` if `owner_id` owns it, so the old secret stops working at
-/// once; `None` otherwise.
+/// Replaces the secret of `id` (its keyed hash under `key`) if `owner_id` owns it, so the old
+/// secret stops working at once; `None` otherwise.
 pub fn reset_secret(
     conn: &mut DbConnection,
+    key: &HashKey,
     id: i64,
     owner_id: i64,
-    client_secret_hash: &str,
-    now: NaiveDateTime,
+    secret: &ClientSecret,
 ) -> QueryResult<Option<ClientApp>> {
+    let client_secret_hash = secret.hash(key);
+    let now = chrono::Utc::now().naive_utc();
     conn.transaction(|conn| {
         let updated = diesel::update(
             client_apps::table
@@ -188,7 +223,7 @@ pub fn reset_secret(
                 .filter(client_apps::owner_id.eq(owner_id)),
         )
         .set((
-            client_apps::client_secret_hash.eq(client_secret_hash),
+            client_apps::client_secret_hash.eq(&client_secret_hash),
             client_apps::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -220,8 +255,10 @@ mod tests {
     use std::path::PathBuf;
 
     use db::{DatabaseUrl, PoolOptions};
+    use serde_json::json;
 
     use super::*;
+    use crate::domain::RedirectUrls;
     use crate::MIGRATIONS;
 
     /// A fresh SQLite file, removed (with its WAL files) when dropped.
@@ -237,18 +274,11 @@ mod tests {
         }
     }
 
-    fn new_app<'a>(owner_id: i64, name: &'a str, client_id: &'a str) -> NewClientApp<'a> {
-        let now = chrono::Utc::now().naive_utc();
-        NewClientApp {
-            owner_id,
-            owner_tenant_id: 1,
-            name,
-            description: Some("about"),
-            redirect_urls: r#"["https://a.example.com/cb"]"#,
-            client_id,
-            client_secret_hash: "digest",
-            created_at: now,
-            updated_at: now,
+    fn input(name: &str, description: Option<&str>, urls: &str) -> ClientAppInput {
+        ClientAppInput {
+            name: name.to_owned(),
+            description: description.map(str::to_owned),
+            redirect_urls: RedirectUrls::parse(Some(json!(urls))).unwrap(),
         }
     }
 
@@ -260,17 +290,23 @@ mod tests {
         let url = DatabaseUrl::sqlite(&file.0);
         let pool = db::connect("TEST_DB", &url, MIGRATIONS, PoolOptions::default()).unwrap();
         let mut conn = pool.get().unwrap();
+        let key = HashKey::parse(&secrets::generate_key()).unwrap();
 
         // Migrations go down and up again cleanly.
         db::revert_all_migrations(&mut conn, MIGRATIONS).unwrap();
         db::run_migrations(&mut conn, MIGRATIONS).unwrap();
 
-        let first = insert(&mut conn, &new_app(7, "App", "id-1")).unwrap();
-        let second = insert(&mut conn, &new_app(7, "Other", "id-2")).unwrap();
-        let theirs = insert(&mut conn, &new_app(8, "App", "id-3")).unwrap();
-        let taken = insert(&mut conn, &new_app(7, "App", "id-4")).unwrap_err();
+        let mut add = |owner_id: i64, name: &str, client_id: &str| {
+            let app = input(name, Some("about"), "https://a.example.com/cb");
+            let secret = ClientSecret::generate().unwrap();
+            insert(&mut conn, &key, owner_id, 1, &app, client_id, &secret)
+        };
+        let first = add(7, "App", "id-1").unwrap();
+        let second = add(7, "Other", "id-2").unwrap();
+        let theirs = add(8, "App", "id-3").unwrap();
+        let taken = add(7, "App", "id-4").unwrap_err();
         assert!(db::DbError::from(taken).is_unique_violation());
-        let same_client_id = insert(&mut conn, &new_app(9, "X", "id-1")).unwrap_err();
+        let same_client_id = add(9, "X", "id-1").unwrap_err();
         assert!(db::DbError::from(same_client_id).is_unique_violation());
 
         let ids: Vec<i64> = list_owned(&mut conn, 7, Page::parse(None, None).unwrap())
@@ -281,38 +317,34 @@ mod tests {
         assert_eq!(ids, [first.id, second.id]);
         assert!(find_owned(&mut conn, theirs.id, 7).unwrap().is_none());
 
-        let changes = ClientAppChangeset {
-            name: "Renamed",
-            description: None,
-            redirect_urls: r#"["myapp:/cb"]"#,
-            updated_at: chrono::Utc::now().naive_utc(),
-        };
-        assert!(update_owned(&mut conn, theirs.id, 7, &changes)
+        let renamed = input("Renamed", None, "com.example.app:/cb");
+        assert!(update_owned(&mut conn, theirs.id, 7, &renamed)
             .unwrap()
             .is_none());
-        let updated = update_owned(&mut conn, first.id, 7, &changes)
+        let updated = update_owned(&mut conn, first.id, 7, &renamed)
             .unwrap()
             .unwrap();
         assert_eq!(updated.name, "Renamed");
         assert_eq!(updated.description, None);
         assert_eq!(updated.client_secret_hash, first.client_secret_hash);
         let view = updated.into_view(None).unwrap();
-        assert_eq!(view.redirect_urls, ["myapp:/cb"]);
+        assert_eq!(view.redirect_urls, ["com.example.app:/cb"]);
         assert_eq!(view.client_secret, None);
 
-        let now = chrono::Utc::now().naive_utc();
-        assert!(reset_secret(&mut conn, theirs.id, 7, "f", now)
+        let secret = ClientSecret::generate().unwrap();
+        assert!(reset_secret(&mut conn, &key, theirs.id, 7, &secret)
             .unwrap()
             .is_none());
-        let reset = reset_secret(&mut conn, second.id, 7, "abc", now)
+        let reset = reset_secret(&mut conn, &key, second.id, 7, &secret)
             .unwrap()
             .unwrap();
-        assert_eq!(reset.client_secret_hash, "abc");
+        assert_ne!(reset.client_secret_hash, second.client_secret_hash);
+        assert!(key.verify(&secret.reveal(), &reset.client_secret_hash));
         assert_eq!(reset.client_id, "id-2");
         let found = find_by_client_id(&mut conn, "id-2").unwrap().unwrap();
         assert_eq!(
             (found.id, found.client_secret_hash),
-            (second.id, "abc".to_owned())
+            (second.id, reset.client_secret_hash)
         );
         assert!(find_by_client_id(&mut conn, "id-9").unwrap().is_none());
 

@@ -6,12 +6,10 @@ use api_common::fields::{
 };
 use api_common::{ApiError, ErrorCode};
 use internal_auth::{permissions, Caller, Identity, SYSTEM_TENANT_ID};
+use oauth_apps_client::PROVIDER_CREDENTIAL_MAX;
 use oauth_profiles_client::AppUsage;
 use serde::Deserialize;
 use serde_json::Value;
-
-/// Longest client id, client secret or scope list accepted, in characters.
-pub const CREDENTIAL_MAX: usize = 1024;
 
 /// The body of create and update, as sent. Every field is parsed by [`OauthAppInput::parse`],
 /// which names the field on failure.
@@ -53,11 +51,15 @@ impl OauthAppInput {
             data_store: required_id("dataStore", body.data_store)?,
             tenant_id: optional_id("tenantId", body.tenant_id)?,
             description: optional_text("description", body.description, DESCRIPTION_MAX)?,
-            client_id: required_nonblank("clientId", body.client_id, CREDENTIAL_MAX)?,
-            client_secret: required_nonblank("clientSecret", body.client_secret, CREDENTIAL_MAX)?,
+            client_id: required_nonblank("clientId", body.client_id, PROVIDER_CREDENTIAL_MAX)?,
+            client_secret: required_nonblank(
+                "clientSecret",
+                body.client_secret,
+                PROVIDER_CREDENTIAL_MAX,
+            )?,
             authorize_uri: http_url("authorizeURI", body.authorize_uri)?,
             token_uri: http_url("tokenURI", body.token_uri)?,
-            scope: required_nonblank("scope", body.scope, CREDENTIAL_MAX)?,
+            scope: required_nonblank("scope", body.scope, PROVIDER_CREDENTIAL_MAX)?,
         })
     }
 }

@@ -1,17 +1,20 @@
 //! Rows of `oauth_apps` and the queries on them.
+//!
+//! Client secrets are sealed here, for their own row and column, on every write ([`insert`],
+//! [`update`]); callers hand in the secret in clear, and nothing reads it back for the API.
 
 use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
 use oauth_apps_client::{OauthApp as OauthAppView, OauthAppSummary};
-
 use secrets::{KeyRing, Place, ResealReport};
 
+use crate::domain::OauthAppInput;
 use crate::schema::oauth_apps;
 
 /// Where a client secret is sealed for: its own row and column only.
-pub fn secret_place(row_id: i64) -> Place<'static> {
+fn secret_place(row_id: i64) -> Place<'static> {
     Place {
         table: "oauth_apps",
         column: "client_secret",
@@ -28,7 +31,7 @@ pub struct OauthApp {
     pub data_store: i64,
     pub description: Option<String>,
     pub client_id: String,
-    pub client_secret: String,
+    // `client_secret` is not read: the API never shows a stored secret again.
     pub authorize_uri: String,
     pub token_uri: String,
     pub scope: String,
@@ -37,44 +40,60 @@ pub struct OauthApp {
     pub updated_at: NaiveDateTime,
 }
 
+/// A new row: its user-settable columns, the client secret empty until [`insert`] seals it
+/// (which needs the row's id), and who made it when.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = oauth_apps)]
-pub struct NewOauthApp<'a> {
-    pub tenant_id: i64,
-    pub name: &'a str,
-    pub data_store: i64,
-    pub description: Option<&'a str>,
-    pub client_id: &'a str,
-    /// Sealed by [`insert`] once the row has an id; leave empty.
-    pub client_secret: &'a str,
-    pub authorize_uri: &'a str,
-    pub token_uri: &'a str,
-    pub scope: &'a str,
-    pub created_by: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+struct NewOauthApp<'a> {
+    #[diesel(embed)]
+    columns: OauthAppChangeset<'a>,
+    created_by: i64,
+    created_at: NaiveDateTime,
 }
 
-/// A full replacement of the user-settable columns.
-#[derive(Debug, AsChangeset)]
+/// The user-settable columns, written whole by create and update; the client secret sealed for
+/// the row.
+#[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = oauth_apps, treat_none_as_null = true)]
-pub struct OauthAppChangeset<'a> {
-    pub tenant_id: i64,
-    pub name: &'a str,
-    pub data_store: i64,
-    pub description: Option<&'a str>,
-    pub client_id: &'a str,
-    pub client_secret: &'a str,
-    pub authorize_uri: &'a str,
-    pub token_uri: &'a str,
-    pub scope: &'a str,
-    pub updated_at: NaiveDateTime,
+struct OauthAppChangeset<'a> {
+    tenant_id: i64,
+    name: &'a str,
+    data_store: i64,
+    description: Option<&'a str>,
+    client_id: &'a str,
+    client_secret: &'a str,
+    authorize_uri: &'a str,
+    token_uri: &'a str,
+    scope: &'a str,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> OauthAppChangeset<'a> {
+    fn new(tenant_id: i64, input: &'a OauthAppInput, sealed_secret: &'a str) -> Self {
+        OauthAppChangeset {
+            tenant_id,
+            name: &input.name,
+            data_store: input.data_store,
+            description: input.description.as_deref(),
+            client_id: &input.client_id,
+            client_secret: sealed_secret,
+            authorize_uri: &input.authorize_uri,
+            token_uri: &input.token_uri,
+            scope: &input.scope,
+            updated_at: chrono::Utc::now().naive_utc(),
+        }
+    }
 }
 
 impl OauthApp {
-    /// The public view; `echo_secret` only for the answer to the request that sent it (the
-    /// stored value is sealed and never read back for the API).
-    pub fn into_view(self, echo_secret: Option<String>) -> OauthAppView {
+    /// The application as `GET` answers it: without its client secret, which is never read
+    /// back for the API.
+    pub fn into_view(self) -> OauthAppView {
+        self.into_view_with(None)
+    }
+
+    /// The application as create and update answer it, echoing the secret that was sent.
+    fn into_view_with(self, echo_secret: Option<String>) -> OauthAppView {
         OauthAppView {
             id: self.id,
             name: self.name,
@@ -103,25 +122,33 @@ impl OauthApp {
     }
 }
 
-/// Inserts `new` with `client_secret` sealed for the new row, in one transaction (the seal
-/// needs the row's id).
+/// Stores a new application of `tenant_id`, made by `created_by`, its client secret sealed for
+/// the new row, in one transaction (the seal needs the row's id); the application as create
+/// answers it, with the secret as sent.
 pub fn insert(
     conn: &mut DbConnection,
-    new: &NewOauthApp<'_>,
-    client_secret: &str,
     ring: &KeyRing,
-) -> QueryResult<OauthApp> {
+    tenant_id: i64,
+    created_by: i64,
+    input: &OauthAppInput,
+) -> QueryResult<OauthAppView> {
+    let columns = OauthAppChangeset::new(tenant_id, input, "");
+    let new = NewOauthApp {
+        created_by,
+        created_at: columns.updated_at,
+        columns,
+    };
     conn.transaction(|conn| {
-        let mut app: OauthApp = db::insert_returning!(
+        let app: OauthApp = db::insert_returning!(
             conn,
-            diesel::insert_into(oauth_apps::table).values(new),
+            diesel::insert_into(oauth_apps::table).values(&new),
             OauthApp::as_returning()
         )?;
-        app.client_secret = ring.seal(client_secret, secret_place(app.id));
+        let sealed = ring.seal(&input.client_secret, secret_place(app.id));
         diesel::update(oauth_apps::table.find(app.id))
-            .set(oauth_apps::client_secret.eq(&app.client_secret))
+            .set(oauth_apps::client_secret.eq(&sealed))
             .execute(conn)?;
-        Ok(app)
+        Ok(app.into_view_with(Some(input.client_secret.clone())))
     })
 }
 
@@ -160,57 +187,38 @@ pub fn list_all(conn: &mut DbConnection, page: Page) -> QueryResult<Vec<OauthApp
         .load(conn)
 }
 
-/// Replaces `id`'s columns; `None` when it no longer exists.
+/// Replaces `id`'s columns with `input` in `tenant_id`, its client secret sealed for the row;
+/// the application as update answers it, with the secret as sent, or `None` when it no longer
+/// exists.
 pub fn update(
     conn: &mut DbConnection,
+    ring: &KeyRing,
     id: i64,
-    changes: &OauthAppChangeset<'_>,
-) -> QueryResult<Option<OauthApp>> {
+    tenant_id: i64,
+    input: &OauthAppInput,
+) -> QueryResult<Option<OauthAppView>> {
+    let sealed = ring.seal(&input.client_secret, secret_place(id));
+    let changes = OauthAppChangeset::new(tenant_id, input, &sealed);
     conn.transaction(|conn| {
         let updated = diesel::update(oauth_apps::table.find(id))
-            .set(changes)
+            .set(&changes)
             .execute(conn)?;
         if updated == 0 {
             return Ok(None);
         }
-        find(conn, id)
+        let app = find(conn, id)?;
+        Ok(app.map(|app| app.into_view_with(Some(input.client_secret.clone()))))
     })
 }
 
 /// Re-seals every client secret not sealed with the active key (see
-/// [`secrets::reseal_column`]).
+/// [`secrets::reseal_rows!`]).
 pub fn reseal_client_secrets(
     conn: &mut DbConnection,
     ring: &KeyRing,
     batch: i64,
 ) -> QueryResult<ResealReport> {
-    let pattern = ring.active_like_pattern();
-    let conn = std::cell::RefCell::new(conn);
-    secrets::reseal_column(
-        ring,
-        "oauth_apps",
-        "client_secret",
-        batch,
-        |after, limit| {
-            oauth_apps::table
-                .select((oauth_apps::id, oauth_apps::client_secret))
-                .filter(oauth_apps::id.gt(after))
-                .filter(oauth_apps::client_secret.not_like(&pattern))
-                .order(oauth_apps::id)
-                .limit(limit)
-                .load(*conn.borrow_mut())
-        },
-        |id, old, new| {
-            diesel::update(
-                oauth_apps::table
-                    .find(id)
-                    .filter(oauth_apps::client_secret.eq(old)),
-            )
-            .set(oauth_apps::client_secret.eq(new))
-            .execute(*conn.borrow_mut())
-            .map(|n| n == 1)
-        },
-    )
+    secrets::reseal_rows!(conn, ring, batch, oauth_apps.client_secret)
 }
 
 /// Deletes `id`; whether a row went.

@@ -7,11 +7,9 @@ use api_common::fields::{
 use api_common::{ApiError, ErrorCode};
 use internal_auth::{permissions, Caller, Identity, SYSTEM_TENANT_ID};
 use oauth_apps_client::OauthAppsClient;
+use oauth_profiles_client::TOKEN_MAX;
 use serde::Deserialize;
 use serde_json::Value;
-
-/// Longest access or refresh token accepted, in characters (JWT access tokens run long).
-pub const TOKEN_MAX: usize = 8192;
 
 /// The body of create and update, as sent.
 #[derive(Debug, Deserialize)]

@@ -16,12 +16,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_web::web;
-use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
+use db::Migrations;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
+use internal_auth::Service;
 use oauth_apps_client::OauthAppsClient;
-use secrets::{load_key_ring, KeyRing, ResealReport};
-use service_kit::{load_verifier, peer_client, serve_on, Application, ServeOptions, StartError};
+use secrets::ResealReport;
+use service_kit::{peer_client, Application, StartError};
 
 pub const MIGRATIONS: Migrations = Migrations {
     postgres: POSTGRES_MIGRATIONS,
@@ -74,36 +75,14 @@ pub struct Config {
     pub encryption_active_key: Option<String>,
 }
 
-impl Config {
-    fn key_ring(&self) -> Result<KeyRing, StartError> {
-        load_key_ring(
-            "OAUTH_PROFILES",
-            self.encryption_keys.as_deref(),
-            &self.encryption_keys_file,
-            self.encryption_active_key.as_deref(),
-        )
-        .map_err(StartError::Other)
-    }
-
-    fn database_url(&self) -> Result<DatabaseUrl, StartError> {
-        Ok(DatabaseUrl::parse(
-            "OAUTH_PROFILES_DATABASE_URL",
-            &self.database_url,
-        )?)
-    }
-
-    fn pool(&self, url: &DatabaseUrl, max_size: u32) -> Result<DbPool, StartError> {
-        Ok(db::connect(
-            "OAUTH_PROFILES_DATABASE_URL",
-            url,
-            MIGRATIONS,
-            PoolOptions {
-                max_size,
-                ..PoolOptions::default()
-            },
-        )?)
-    }
-}
+service_kit::service_settings!(
+    Config,
+    "oauth-profiles",
+    "OAUTH_PROFILES",
+    Service::OauthProfiles,
+    MIGRATIONS,
+    key_ring
+);
 
 /// Connects the database, runs migrations and binds the listener.
 pub fn build(config: &Config) -> Result<Application, StartError> {
@@ -113,46 +92,26 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
 /// [`build`] on a listener bound beforehand, so that oauth-apps can be given this service's
 /// address before it starts (each calls the other).
 pub fn build_on(config: &Config, listener: TcpListener) -> Result<Application, StartError> {
-    let url = config.database_url()?;
     let apps_url = service_kit::parse_base_url("OAUTH_APPS_URL", &config.oauth_apps_url)?;
-    let verifier = load_verifier(
-        "TOKEN_PUBLIC_KEY_FILE",
-        &config.token_public_key_file,
-        internal_auth::Service::OauthProfiles,
-    )?;
-    let ring = web::Data::new(config.key_ring()?);
-    let pool = config.pool(&url, config.pool_size)?;
+    let ring = web::Data::new(service_kit::key_ring(config)?);
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;
     let apps = web::Data::new(OauthAppsClient::new(http, apps_url));
-    let options = ServeOptions {
-        addr: config.addr.clone(),
-        workers: config.workers,
-        body_limit: config.max_body_bytes,
-    };
-    serve_on(
-        "oauth-profiles",
-        listener,
-        &options,
-        pool,
-        verifier,
-        move |cfg| {
-            cfg.app_data(apps.clone()).app_data(ring.clone());
-            configure(cfg);
-        },
-    )
+    service_kit::serve_on(config, listener, move |cfg| {
+        cfg.app_data(apps.clone()).app_data(ring.clone());
+        configure(cfg);
+    })
 }
+
+/// The binary's `reseal` command, which reports on "oauth_profiles tokens".
+pub const RESEAL: service_kit::Reseal<Config> = service_kit::Reseal {
+    what: "oauth_profiles tokens",
+    run: reseal,
+};
 
 /// Re-seals every access and refresh token with the active key, `batch` rows at a time. Safe
 /// while the service runs; afterwards the old keys can leave the ring.
 pub fn reseal(config: &Config, batch: i64) -> Result<ResealReport, StartError> {
-    let url = config.database_url()?;
-    let ring = config.key_ring()?;
-    let pool = config.pool(&url, 1)?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| StartError::Other(format!("OAUTH_PROFILES_DATABASE_URL: {e}")))?;
-    models::reseal_tokens(&mut conn, &ring, batch)
-        .map_err(|e| StartError::Other(format!("re-sealing failed: {e}")))
+    service_kit::reseal(config, batch, models::reseal_tokens)
 }
 
 pub use routes::{configure, INTERNAL_ROUTES, ROUTES};

@@ -1,21 +1,25 @@
 //! Rows of `oauth_profiles` and the queries on them. Every query is scoped to an owner: a
 //! profile is only ever reached through the user it belongs to.
+//!
+//! Tokens are sealed here, for their own row and column, on every write ([`insert`],
+//! [`update`]), and opened here on every read ([`OauthProfile::open`]): callers hand in and
+//! get back tokens in clear only.
 
 use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
-use serde::Serialize;
-
+use oauth_profiles_client::{OauthProfile as ProfileView, OauthProfileSummary};
 use secrets::{KeyRing, OpenError, Place, ResealReport};
 
+use crate::domain::OauthProfileInput;
 use crate::schema::oauth_profiles;
 
-pub const ACCESS_TOKEN: &str = "access_token";
-pub const REFRESH_TOKEN: &str = "refresh_token";
+const ACCESS_TOKEN: &str = "access_token";
+const REFRESH_TOKEN: &str = "refresh_token";
 
 /// Where a token is sealed for: its own row and column only.
-pub fn token_place(column: &'static str, row_id: i64) -> Place<'static> {
+fn token_place(column: &'static str, row_id: i64) -> Place<'static> {
     Place {
         table: "oauth_profiles",
         column,
@@ -32,68 +36,39 @@ pub struct OauthProfile {
     pub name: String,
     pub oauth_app_id: i64,
     pub description: Option<String>,
-    pub access_token: Option<String>,
-    pub refresh_token: String,
+    /// Sealed: opened only by [`OauthProfile::open`].
+    access_token: Option<String>,
+    /// Sealed: opened only by [`OauthProfile::open`].
+    refresh_token: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
+/// A new row, its refresh token empty until [`insert`] seals the tokens (which needs the
+/// row's id).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = oauth_profiles)]
-pub struct NewOauthProfile<'a> {
-    pub owner_id: i64,
-    pub owner_tenant_id: i64,
-    pub name: &'a str,
-    pub oauth_app_id: i64,
-    pub description: Option<&'a str>,
-    /// Sealed by [`insert`] once the row has an id; leave `None` and empty.
-    pub access_token: Option<&'a str>,
-    pub refresh_token: &'a str,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+struct NewOauthProfile<'a> {
+    owner_id: i64,
+    owner_tenant_id: i64,
+    name: &'a str,
+    oauth_app_id: i64,
+    description: Option<&'a str>,
+    refresh_token: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-/// A full replacement of the user-settable columns; tokens sealed for the row
-/// ([`token_place`]).
+/// A full replacement of the user-settable columns, tokens sealed for the row.
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = oauth_profiles, treat_none_as_null = true)]
-pub struct OauthProfileChangeset<'a> {
-    pub name: &'a str,
-    pub oauth_app_id: i64,
-    pub description: Option<&'a str>,
-    pub access_token: Option<&'a str>,
-    pub refresh_token: &'a str,
-    pub updated_at: NaiveDateTime,
-}
-
-/// A profile as create and `GET /{id}` return it (seeds 000, 001).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProfileView {
-    pub id: i64,
-    pub name: String,
-    pub oauth_app_id: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    pub refresh_token: String,
-}
-
-/// A list item: no tokens.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProfileSummary {
-    pub id: i64,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub oauth_app_id: i64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ProfileList {
-    pub profiles: Vec<ProfileSummary>,
+struct OauthProfileChangeset<'a> {
+    name: &'a str,
+    oauth_app_id: i64,
+    description: Option<&'a str>,
+    access_token: Option<&'a str>,
+    refresh_token: &'a str,
+    updated_at: NaiveDateTime,
 }
 
 impl OauthProfile {
@@ -107,8 +82,7 @@ impl OauthProfile {
         Ok(self.into_view(access_token, refresh_token))
     }
 
-    /// The full view with tokens known in clear (the request that sent them).
-    pub fn into_view(self, access_token: Option<String>, refresh_token: String) -> ProfileView {
+    fn into_view(self, access_token: Option<String>, refresh_token: String) -> ProfileView {
         ProfileView {
             id: self.id,
             name: self.name,
@@ -119,8 +93,9 @@ impl OauthProfile {
         }
     }
 
-    pub fn into_summary(self) -> ProfileSummary {
-        ProfileSummary {
+    /// A list item: no tokens.
+    pub fn into_summary(self) -> OauthProfileSummary {
+        OauthProfileSummary {
             id: self.id,
             name: self.name,
             description: self.description,
@@ -129,31 +104,48 @@ impl OauthProfile {
     }
 }
 
-/// Inserts `new` with the tokens sealed for the new row, in one transaction (the seal needs
-/// the row's id).
+/// The tokens of `input` sealed for row `id`: (access token, refresh token).
+fn sealed_tokens(ring: &KeyRing, id: i64, input: &OauthProfileInput) -> (Option<String>, String) {
+    let access = input.access_token.as_deref();
+    (
+        access.map(|token| ring.seal(token, token_place(ACCESS_TOKEN, id))),
+        ring.seal(&input.refresh_token, token_place(REFRESH_TOKEN, id)),
+    )
+}
+
+/// Stores a new profile of `owner`, its tokens sealed for the new row, in one transaction (the
+/// seal needs the row's id); the profile as create answers it, tokens as sent.
 pub fn insert(
     conn: &mut DbConnection,
-    new: &NewOauthProfile<'_>,
-    access_token: Option<&str>,
-    refresh_token: &str,
     ring: &KeyRing,
-) -> QueryResult<OauthProfile> {
+    owner: Owner,
+    input: &OauthProfileInput,
+) -> QueryResult<ProfileView> {
+    let now = chrono::Utc::now().naive_utc();
+    let new = NewOauthProfile {
+        owner_id: owner.user_id,
+        owner_tenant_id: owner.tenant_id,
+        name: &input.name,
+        oauth_app_id: input.oauth_app_id,
+        description: input.description.as_deref(),
+        refresh_token: "",
+        created_at: now,
+        updated_at: now,
+    };
     conn.transaction(|conn| {
-        let mut profile: OauthProfile = db::insert_returning!(
+        let profile: OauthProfile = db::insert_returning!(
             conn,
-            diesel::insert_into(oauth_profiles::table).values(new),
+            diesel::insert_into(oauth_profiles::table).values(&new),
             OauthProfile::as_returning()
         )?;
-        let id = profile.id;
-        profile.access_token = access_token.map(|t| ring.seal(t, token_place(ACCESS_TOKEN, id)));
-        profile.refresh_token = ring.seal(refresh_token, token_place(REFRESH_TOKEN, id));
-        diesel::update(oauth_profiles::table.find(id))
+        let (access_token, refresh_token) = sealed_tokens(ring, profile.id, input);
+        diesel::update(oauth_profiles::table.find(profile.id))
             .set((
-                oauth_profiles::access_token.eq(&profile.access_token),
-                oauth_profiles::refresh_token.eq(&profile.refresh_token),
+                oauth_profiles::access_token.eq(&access_token),
+                oauth_profiles::refresh_token.eq(&refresh_token),
             ))
             .execute(conn)?;
-        Ok(profile)
+        Ok(profile.into_view(input.access_token.clone(), input.refresh_token.clone()))
     })
 }
 
@@ -199,85 +191,47 @@ pub fn list(conn: &mut DbConnection, owner: Owner, page: Page) -> QueryResult<Ve
         .load(conn)
 }
 
-/// Replaces `owner`'s profile `id`; whether it existed.
+/// Replaces `owner`'s profile `id` with `input`, its tokens sealed for the row; whether it
+/// existed.
 pub fn update(
     conn: &mut DbConnection,
+    ring: &KeyRing,
     owner: Owner,
     id: i64,
-    changes: &OauthProfileChangeset<'_>,
+    input: &OauthProfileInput,
 ) -> QueryResult<bool> {
+    let (access_token, refresh_token) = sealed_tokens(ring, id, input);
+    let changes = OauthProfileChangeset {
+        name: &input.name,
+        oauth_app_id: input.oauth_app_id,
+        description: input.description.as_deref(),
+        access_token: access_token.as_deref(),
+        refresh_token: &refresh_token,
+        updated_at: chrono::Utc::now().naive_utc(),
+    };
     diesel::update(
         oauth_profiles::table
             .find(id)
             .filter(oauth_profiles::owner_id.eq(owner.user_id))
             .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id)),
     )
-    .set(changes)
+    .set(&changes)
     .execute(conn)
     .map(|n| n > 0)
 }
 
-/// Re-seals every token not sealed with the active key (see [`secrets::reseal_column`]).
+/// Re-seals every token not sealed with the active key (see [`secrets::reseal_rows!`]).
 pub fn reseal_tokens(
     conn: &mut DbConnection,
     ring: &KeyRing,
     batch: i64,
 ) -> QueryResult<ResealReport> {
-    let pattern = ring.active_like_pattern();
-    let conn = std::cell::RefCell::new(conn);
-    let mut report = secrets::reseal_column(
+    let mut report = secrets::reseal_rows!(conn, ring, batch, oauth_profiles.refresh_token)?;
+    report.add(secrets::reseal_rows!(
+        conn,
         ring,
-        "oauth_profiles",
-        REFRESH_TOKEN,
         batch,
-        |after, limit| {
-            oauth_profiles::table
-                .select((oauth_profiles::id, oauth_profiles::refresh_token))
-                .filter(oauth_profiles::id.gt(after))
-                .filter(oauth_profiles::refresh_token.not_like(&pattern))
-                .order(oauth_profiles::id)
-                .limit(limit)
-                .load(*conn.borrow_mut())
-        },
-        |id, old, new| {
-            diesel::update(
-                oauth_profiles::table
-                    .find(id)
-                    .filter(oauth_profiles::refresh_token.eq(old)),
-            )
-            .set(oauth_profiles::refresh_token.eq(new))
-            .execute(*conn.borrow_mut())
-            .map(|n| n == 1)
-        },
-    )?;
-    report.add(secrets::reseal_column(
-        ring,
-        "oauth_profiles",
-        ACCESS_TOKEN,
-        batch,
-        |after, limit| {
-            oauth_profiles::table
-                .select((
-                    oauth_profiles::id,
-                    oauth_profiles::access_token.assume_not_null(),
-                ))
-                .filter(oauth_profiles::id.gt(after))
-                .filter(oauth_profiles::access_token.is_not_null())
-                .filter(oauth_profiles::access_token.not_like(&pattern))
-                .order(oauth_profiles::id)
-                .limit(limit)
-                .load(*conn.borrow_mut())
-        },
-        |id, old, new| {
-            diesel::update(
-                oauth_profiles::table
-                    .find(id)
-                    .filter(oauth_profiles::access_token.eq(old)),
-            )
-            .set(oauth_profiles::access_token.eq(new))
-            .execute(*conn.borrow_mut())
-            .map(|n| n == 1)
-        },
+        oauth_profiles.access_token
     )?);
     Ok(report)
 }

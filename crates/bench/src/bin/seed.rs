@@ -244,7 +244,8 @@ fn seed_apps(
     prefix: &str,
     count: u64,
 ) -> anyhow::Result<()> {
-    use ::oauth_apps::models::{self, NewOauthApp};
+    use ::oauth_apps::domain::OauthAppInput;
+    use ::oauth_apps::models;
     use ::oauth_apps::schema::oauth_apps;
 
     let tenant = settings.tenant_id;
@@ -261,31 +262,18 @@ fn seed_apps(
         settings.batch,
         existing + 1,
         |conn, ring, n| {
-            let now = chrono::Utc::now().naive_utc();
-            let name = format!("{prefix}_{n}");
-            let description = format!("Benchmark OAuth application {n}");
-            let client_id = format!("bench-client-{n}.apps.example.com");
-            let secret = format!("bench-secret-{n:012}-GOCSPX-abcdefghijklmnopqrstu");
-            models::insert(
-                conn,
-                &NewOauthApp {
-                    tenant_id: tenant,
-                    name: &name,
-                    data_store: 54,
-                    description: Some(&description),
-                    client_id: &client_id,
-                    client_secret: "",
-                    authorize_uri: "https://accounts.google.com/o/oauth2/v2/auth",
-                    token_uri: "https://www.googleapis.com/oauth2/v3/token",
-                    scope: "full_offline_access, test_repo",
-                    created_by: owner,
-                    created_at: now,
-                    updated_at: now,
-                },
-                &secret,
-                ring,
-            )
-            .map(|app| app.id)
+            let input = OauthAppInput {
+                name: format!("{prefix}_{n}"),
+                data_store: 54,
+                tenant_id: Some(tenant),
+                description: Some(format!("Benchmark OAuth application {n}")),
+                client_id: format!("bench-client-{n}.apps.example.com"),
+                client_secret: format!("bench-secret-{n:012}-GOCSPX-abcdefghijklmnopqrstu"),
+                authorize_uri: "https://accounts.google.com/o/oauth2/v2/auth".to_owned(),
+                token_uri: "https://www.googleapis.com/oauth2/v3/token".to_owned(),
+                scope: "full_offline_access, test_repo".to_owned(),
+            };
+            models::insert(conn, ring, tenant, owner, &input).map(|app| app.id)
         },
     )?;
     report.print(existing_plus(existing, count));
@@ -299,7 +287,8 @@ fn seed_profiles(
     app_id: i64,
     amount: Amount,
 ) -> anyhow::Result<()> {
-    use ::oauth_profiles::models::{self, NewOauthProfile};
+    use ::oauth_profiles::domain::OauthProfileInput;
+    use ::oauth_profiles::models::{self, Owner};
     use ::oauth_profiles::schema::oauth_profiles;
 
     let owner = settings.owner_id;
@@ -320,35 +309,24 @@ fn seed_profiles(
         settings.batch,
         existing + 1,
         |conn, ring, n| {
-            let now = chrono::Utc::now().naive_utc();
-            let name = format!("{prefix}_{n}");
-            let description = format!("Benchmark OAuth profile {n}");
             // About the size of real Google tokens.
-            let access = format!(
-                "ya29.a0AfB_byBench{n:012}-access-token-0123456789abcdefghijklmnopqrstuvwxyz\
-                 ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz"
-            );
-            let refresh = format!(
-                "1//0bench{n:012}-refresh-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
-            );
-            models::insert(
-                conn,
-                &NewOauthProfile {
-                    owner_id: owner,
-                    owner_tenant_id: tenant,
-                    name: &name,
-                    oauth_app_id: app_id,
-                    description: Some(&description),
-                    access_token: None,
-                    refresh_token: "",
-                    created_at: now,
-                    updated_at: now,
-                },
-                Some(&access),
-                &refresh,
-                ring,
-            )
-            .map(|profile| profile.id)
+            let input = OauthProfileInput {
+                name: format!("{prefix}_{n}"),
+                oauth_app_id: app_id,
+                description: Some(format!("Benchmark OAuth profile {n}")),
+                access_token: Some(format!(
+                    "ya29.a0AfB_byBench{n:012}-access-token-0123456789abcdefghijklmnopqrstuvwxyz\
+                     ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz"
+                )),
+                refresh_token: format!(
+                    "1//0bench{n:012}-refresh-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+                ),
+            };
+            let owner = Owner {
+                user_id: owner,
+                tenant_id: tenant,
+            };
+            models::insert(conn, ring, owner, &input).map(|profile| profile.id)
         },
     )?;
     report.print(existing_plus(existing, rows));

@@ -1,14 +1,14 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::JsonBody;
 use api_common::{ApiError, ErrorCode};
-use db::{run_db, DbPool};
+use db::{run_db, DbPool, OnUniqueViolation};
 use internal_auth::Caller;
 use secrets::HashKey;
 
 use crate::domain::{
     create_failed, name_taken, new_client_id, ClientAppBody, ClientAppInput, ClientSecret,
 };
-use crate::models::{self, NewClientApp};
+use crate::models;
 
 /// `POST /api/mgmt/oauth/client/applications` -> 201 with the application and its new
 /// credentials, the only answer besides a reset that shows the secret.
@@ -23,34 +23,26 @@ pub async fn create(
         log::error!("cannot generate a client secret: {e}");
         create_failed()
     })?;
-    let client_secret_hash = secret.hash(&hash_key);
-    let client_id = new_client_id();
     let name = input.name.clone();
-    let owner_id = caller.user_id;
-    let owner_tenant_id = caller.tenant_id;
-    let app = run_db(&pool, move |conn| {
-        let now = chrono::Utc::now().naive_utc();
-        models::insert(
+    let (owner_id, owner_tenant_id) = (caller.user_id, caller.tenant_id);
+    let client_id = new_client_id();
+    let hash_key = hash_key.into_inner();
+    let (app, secret) = run_db(&pool, move |conn| {
+        let app = models::insert(
             conn,
-            &NewClientApp {
-                owner_id,
-                owner_tenant_id,
-                name: &input.name,
-                description: input.description.as_deref(),
-                redirect_urls: &input.redirect_urls.to_stored(),
-                client_id: &client_id,
-                client_secret_hash: &client_secret_hash,
-                created_at: now,
-                updated_at: now,
-            },
-        )
+            &hash_key,
+            owner_id,
+            owner_tenant_id,
+            &input,
+            &client_id,
+            &secret,
+        )?;
+        Ok((app, secret))
     })
     .await
-    .map_err(|e| match e.is_unique_violation() {
-        // The client id is unique too, but a clash of two random UUIDs is not worth a message.
-        true => name_taken(&name),
-        false => product_error(e.into()),
-    })?;
+    // The client id is unique too, but a clash of two random UUIDs is not worth a message.
+    .on_unique_violation(|| name_taken(&name))
+    .map_err(product_error)?;
     log::info!(
         "{} registered client application {}",
         caller.describe(),

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::IdPath;
+use api_common::peer::Purged;
 use api_common::ApiError;
-use client_registration_client::Purged;
 use db::{run_db, DbPool};
 use internal_auth::PeerCaller;
 

@@ -18,14 +18,14 @@ pub async fn reset(
 ) -> Result<HttpResponse, ApiError> {
     let secret = ClientSecret::generate()
         .map_err(|e| ApiError::internal(format!("cannot generate a client secret: {e}")))?;
-    let client_secret_hash = secret.hash(&hash_key);
     let owner_id = caller.user_id;
-    let app = run_db(&pool, move |conn| {
-        let now = chrono::Utc::now().naive_utc();
-        models::reset_secret(conn, id, owner_id, &client_secret_hash, now)
+    let hash_key = hash_key.into_inner();
+    let (app, secret) = run_db(&pool, move |conn| {
+        let app = models::reset_secret(conn, &hash_key, id, owner_id, &secret)?;
+        Ok((app, secret))
     })
-    .await?
-    .ok_or_else(|| not_found(id))?;
+    .await?;
+    let app = app.ok_or_else(|| not_found(id))?;
     log::info!(
         "{} reset the secret of client application {id}",
         caller.describe()

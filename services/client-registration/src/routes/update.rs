@@ -1,11 +1,11 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
-use db::{run_db, DbPool};
+use db::{run_db, DbPool, OnUniqueViolation};
 use internal_auth::Caller;
 
 use crate::domain::{name_taken, not_found, ClientAppBody, ClientAppInput};
-use crate::models::{self, ClientAppChangeset};
+use crate::models;
 
 /// `PUT /api/mgmt/oauth/client/applications/{id}`: a full replacement of name, description and
 /// redirect URLs under the rules of create -> 200 with the application, without its secret.
@@ -19,23 +19,10 @@ pub async fn update(
     let name = input.name.clone();
     let owner_id = caller.user_id;
     let app = run_db(&pool, move |conn| {
-        models::update_owned(
-            conn,
-            id,
-            owner_id,
-            &ClientAppChangeset {
-                name: &input.name,
-                description: input.description.as_deref(),
-                redirect_urls: &input.redirect_urls.to_stored(),
-                updated_at: chrono::Utc::now().naive_utc(),
-            },
-        )
+        models::update_owned(conn, id, owner_id, &input)
     })
     .await
-    .map_err(|e| match e.is_unique_violation() {
-        true => name_taken(&name),
-        false => e.into(),
-    })?
+    .on_unique_violation(|| name_taken(&name))?
     .ok_or_else(|| not_found(id))?;
     log::info!("{} updated client application {id}", caller.describe());
     Ok(HttpResponse::Ok().json(app.into_view(None)?))

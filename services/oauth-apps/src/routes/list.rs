@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use api_common::http::Page;
+use api_common::http::ListQuery;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::Caller;
@@ -9,17 +9,14 @@ use serde::Deserialize;
 use crate::domain::readable_tenants;
 use crate::models;
 
+/// The list's filter, besides the page ([`ListQuery`]).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListQuery {
+pub struct TenantFilter {
     /// 0 matches no tenant: the gateway sends it for a `tenantName` that names none (it
     /// refuses 0 from callers).
     #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
     tenant_id: Option<i64>,
-    #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
-    limit: Option<i64>,
-    #[serde(default, deserialize_with = "api_common::http::whole_number_param")]
-    after: Option<i64>,
 }
 
 /// `GET /api/mgmt/oauthapps[?tenantId=N&limit=N&after=ID]` -> 200 `{"applications":[...]}`, a
@@ -28,9 +25,10 @@ pub async fn list(
     caller: Caller,
     pool: web::Data<DbPool>,
     query: web::Query<ListQuery>,
+    filter: web::Query<TenantFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = Page::parse(query.limit, query.after)?;
-    let wanted = query.tenant_id;
+    let page = query.page()?;
+    let wanted = filter.tenant_id;
     let tenants = match (readable_tenants(&caller), wanted) {
         (None, None) => None,
         (None, Some(tenant)) => Some(vec![tenant]),

@@ -17,5 +17,5 @@ pub async fn read(
         .await?
         .filter(|app| can_read(&caller, app.tenant_id))
         .ok_or_else(|| not_found(id))?;
-    Ok(HttpResponse::Ok().json(app.into_view(None)))
+    Ok(HttpResponse::Ok().json(app.into_view()))
 }

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
-use db::{run_db, DbPool};
+use db::{run_db, DbPool, OnUniqueViolation};
 use internal_auth::{Caller, SYSTEM_TENANT_ID};
 use oauth_profiles_client::OauthProfilesClient;
 use secrets::KeyRing;
@@ -9,7 +9,7 @@ use secrets::KeyRing;
 use crate::domain::{
     authorize_manage, can_read, ensure_movable, name_taken, not_found, OauthAppBody, OauthAppInput,
 };
-use crate::models::{self, OauthAppChangeset};
+use crate::models;
 
 /// `PUT /api/mgmt/oauthapps/{id}`: a full replacement under the rules of create -> 200 with the
 /// application, its secret echoed once.
@@ -38,32 +38,13 @@ pub async fn update(
         ensure_movable(id, tenant_id, &usage)?;
     }
     let name = input.name.clone();
-    let secret = input.client_secret.clone();
-    let sealed_secret = ring.seal(&input.client_secret, models::secret_place(id));
+    let ring = ring.into_inner();
     let app = run_db(&pool, move |conn| {
-        models::update(
-            conn,
-            id,
-            &OauthAppChangeset {
-                tenant_id,
-                name: &input.name,
-                data_store: input.data_store,
-                description: input.description.as_deref(),
-                client_id: &input.client_id,
-                client_secret: &sealed_secret,
-                authorize_uri: &input.authorize_uri,
-                token_uri: &input.token_uri,
-                scope: &input.scope,
-                updated_at: chrono::Utc::now().naive_utc(),
-            },
-        )
+        models::update(conn, &ring, id, tenant_id, &input)
     })
     .await
-    .map_err(|e| match e.is_unique_violation() {
-        true => name_taken(&name, tenant_id),
-        false => e.into(),
-    })?
+    .on_unique_violation(|| name_taken(&name, tenant_id))?
     .ok_or_else(|| not_found(id))?;
     log::info!("{} updated OAuth application {id}", caller.describe());
-    Ok(HttpResponse::Ok().json(app.into_view(Some(secret))))
+    Ok(HttpResponse::Ok().json(app))
 }

@@ -1,9 +1,9 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::IdPath;
+use api_common::peer::Purged;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::PeerCaller;
-use oauth_profiles_client::Purged;
 
 use crate::models;
 

@@ -1,0 +1,89 @@
+//! Why a database call failed, and the one mapping from that to the caller's answer.
+
+use api_common::ApiError;
+use diesel::r2d2;
+
+/// Why a database call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("the blocking pool is gone")]
+    Canceled,
+}
+
+impl DbError {
+    /// A unique constraint refused the write (a name already taken).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// The central mapping from database failures to what the caller sees: an unreachable database
+/// is 503, everything else 500 with the cause logged and not shown.
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Pool(cause) => ApiError::unavailable("database", cause),
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                info,
+            )) => ApiError::unavailable("database", info.message()),
+            DbError::Query(cause) => ApiError::internal(format!("database query failed: {cause}")),
+            DbError::Canceled => ApiError::unavailable("database", "the blocking pool is gone"),
+        }
+    }
+}
+
+/// The answer to a write refused by a unique constraint, given by the caller (the constraint
+/// is a name already taken: only the caller knows which message says so).
+pub trait OnUniqueViolation<T> {
+    /// `Ok` as it is; a unique violation becomes `answer()`, any other failure the central
+    /// mapping's answer.
+    fn on_unique_violation(self, answer: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
+}
+
+impl<T> OnUniqueViolation<T> for Result<T, DbError> {
+    fn on_unique_violation(self, answer: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
+        self.map_err(|err| match err.is_unique_violation() {
+            true => answer(),
+            false => err.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use api_common::ErrorCode;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    fn failed(kind: DatabaseErrorKind) -> Result<(), DbError> {
+        Err(DbError::Query(Error::DatabaseError(
+            kind,
+            Box::new("refused".to_owned()),
+        )))
+    }
+
+    #[test]
+    fn only_a_unique_violation_gets_the_callers_answer() {
+        let taken = || ApiError::conflict("taken");
+        let answer = failed(DatabaseErrorKind::UniqueViolation).on_unique_violation(taken);
+        assert_eq!(answer.unwrap_err().code(), ErrorCode::Conflict);
+        let answer = failed(DatabaseErrorKind::ClosedConnection).on_unique_violation(taken);
+        assert_eq!(answer.unwrap_err().code(), ErrorCode::ServiceUnavailable);
+        let answer = failed(DatabaseErrorKind::ForeignKeyViolation).on_unique_violation(taken);
+        assert_eq!(answer.unwrap_err().code(), ErrorCode::Internal);
+        assert!(Ok::<_, DbError>(7).on_unique_violation(taken).is_ok());
+    }
+}
