@@ -1,11 +1,11 @@
 //! The first administrator.
 
 use db::DbPool;
-use diesel::Connection;
+use identity::users::{self, Access, NewUser};
+use identity::IdentityError;
 use internal_auth::{permissions, SYSTEM_TENANT_ID};
 use service_kit::StartError;
 
-use crate::models::users::{self, NewUser};
 use crate::password::{self, MIN_PASSWORD_LENGTH};
 
 /// On first start (no users yet) creates `user_name` as an administrator of the system tenant.
@@ -22,6 +22,7 @@ pub fn ensure_admin(
     let mut conn = pool
         .get()
         .map_err(|e| StartError::Other(format!("cannot create the administrator: {e}")))?;
+    // Asked first so that a start with users runs no argon2; the store asks again.
     if users::count(&mut conn).map_err(db_error)? > 0 {
         return Ok(());
     }
@@ -43,53 +44,47 @@ pub fn ensure_admin(
     };
     let hash = password::hash(&secret)
         .map_err(|e| StartError::Other(format!("cannot hash the administrator password: {e}")))?;
-    let now = chrono::Utc::now().naive_utc();
-    let created = conn.transaction(|conn| {
-        users::insert(
-            conn,
-            &NewUser {
-                user_name,
-                password_hash: &hash,
-                tenant_id: SYSTEM_TENANT_ID,
-                permissions: &users::encode_permissions(&permissions::ALL),
-                administered_tenants: "",
-                active: true,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-        // Shown inside the transaction: if it cannot be shown, nobody could log in, so the
-        // administrator is not created and the next start tries again.
-        if generated {
-            show_generated_password(user_name, &secret).map_err(|e| Abort(e, false))?;
-        }
-        Ok::<_, Abort>(())
+    let new = NewUser {
+        user_name,
+        password_hash: &hash,
+        access: Access {
+            tenant_id: SYSTEM_TENANT_ID,
+            permissions: &permissions::ALL,
+            administered_tenants: &[],
+            active: true,
+        },
+    };
+    // Shown before the commit: if it cannot be shown, nobody could log in, so the
+    // administrator is not created and the next start tries again.
+    let created = users::create_first(&mut conn, &new, |_| match generated {
+        true => show_generated_password(user_name, &secret).map_err(Abort::Start),
+        false => Ok(()),
     });
     match created {
-        Ok(()) => log::info!("created the administrator {user_name:?} in the system tenant"),
+        Ok(Some(_)) => log::info!("created the administrator {user_name:?} in the system tenant"),
         // Another replica starting at the same time created it first.
-        Err(Abort(_, true)) => log::info!("the administrator was created by another replica"),
-        Err(Abort(e, false)) => return Err(e),
+        Ok(None) | Err(Abort::Store(IdentityError::UserNameTaken(_))) => {
+            log::info!("the administrator was created by another replica")
+        }
+        Err(Abort::Store(e)) => {
+            return Err(StartError::Other(format!(
+                "cannot create the administrator: {e}"
+            )))
+        }
+        Err(Abort::Start(e)) => return Err(e),
     }
     Ok(())
 }
 
-/// Why the creation transaction was rolled back, and whether because the user already exists.
-struct Abort(StartError, bool);
+/// Why the administrator was not created.
+enum Abort {
+    Store(IdentityError),
+    Start(StartError),
+}
 
-impl From<diesel::result::Error> for Abort {
-    fn from(e: diesel::result::Error) -> Self {
-        let exists = matches!(
-            e,
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            )
-        );
-        Abort(
-            StartError::Other(format!("cannot create the administrator: {e}")),
-            exists,
-        )
+impl From<IdentityError> for Abort {
+    fn from(e: IdentityError) -> Self {
+        Abort::Store(e)
     }
 }
 

@@ -26,8 +26,8 @@ use url::Url;
 use internal_auth::Service;
 
 use crate::auth::{Authenticated, Authenticator};
-use crate::models::tenants;
 use crate::routes::{method_not_allowed, Decision, Owner};
+use identity::tenants;
 
 /// The services' base URLs and the client that reaches them (each worker has its own).
 #[derive(Clone)]
@@ -207,7 +207,7 @@ async fn check_named_tenant(
     method: &Method,
     body: &[u8],
 ) -> Result<(), ApiError> {
-    if !(method == Method::POST || method == Method::PUT) || !auth.caller.is_admin() {
+    if !(method == Method::POST || method == Method::PUT) || !auth.actor.is_admin() {
         return Ok(());
     }
     let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(body) else {

@@ -11,12 +11,10 @@ pub mod admin;
 pub mod auth;
 mod bootstrap;
 pub mod forward;
-pub mod models;
 pub mod on_behalf;
 pub mod password;
 pub mod password_checks;
 pub mod routes;
-pub mod schema;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,7 +27,6 @@ use api_common::http::{envelope_guard, json_config, not_found, query_config};
 use api_common::paths::require_canonical_path;
 use api_common::ApiError;
 use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
 use internal_auth::TokenSigner;
 use service_kit::{bind, peer_client, Application, StartError};
@@ -43,12 +40,8 @@ use crate::routes::{reject_method, RouteTable};
 /// The routes the gateway answers without credentials, outside `/api`: (method, path).
 pub const OPEN_ROUTES: &[(&str, &str)] = &[("GET", "/healthz"), ("GET", "/openapi.json")];
 
-pub const MIGRATIONS: Migrations = Migrations {
-    postgres: POSTGRES_MIGRATIONS,
-    sqlite: SQLITE_MIGRATIONS,
-};
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// The gateway's database is the identity tables: their migrations.
+pub const MIGRATIONS: Migrations = identity::MIGRATIONS;
 
 /// Settings, from the environment (`Config::init_from_env`) or built in code.
 #[derive(Clone, Envconfig)]

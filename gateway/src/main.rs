@@ -16,7 +16,5 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let config = gateway::Config::init_from_env()?;
-    let app = gateway::build(&config)?;
-    service_kit::run_with_signals(app).await?;
-    Ok(())
+    service_kit::run_with_signals(|| gateway::build(&config)).await
 }

@@ -14,7 +14,7 @@
 use api_common::{ApiError, ErrorCode};
 use internal_auth::{permissions, Identity};
 
-use crate::models::users::User;
+use identity::users::User;
 
 /// The user name `?user=` gives in `query`, for a route that honours it.
 pub fn requested_user(query: &str) -> Result<Option<String>, ApiError> {
@@ -81,7 +81,6 @@ fn unknown_user(name: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::encode_ids;
 
     fn user(tenant_id: i64, permissions: &[u32], active: bool) -> User {
         let now = chrono::Utc::now().naive_utc();
@@ -90,11 +89,11 @@ mod tests {
             user_name: "target".into(),
             password_hash: String::new(),
             tenant_id,
-            permissions: encode_ids(permissions),
+            permissions: permissions.to_vec(),
             active,
             created_at: now,
             updated_at: now,
-            administered_tenants: String::new(),
+            administered_tenants: Vec::new(),
         }
     }
 

@@ -2,12 +2,15 @@
 //! `/api/admin/tenants` and `/api/admin/users`, one handler per file.
 //!
 //! These routes sit inside the authenticated `/api` scope, so every handler takes the caller as
-//! an [`Authenticated`](crate::auth::Authenticated) argument. The rules on what a request may
-//! contain and who may do what are in [`domain`]; the queries in [`crate::models`].
+//! an [`Authenticated`](crate::auth::Authenticated) argument. A handler parses the request and
+//! decides who may make it ([`domain`]), calls one store function of the `identity` crate,
+//! which owns the transaction and the rules that span rows, and renders the answer
+//! ([`views`]).
 
 pub mod domain;
 mod tenants;
 mod users;
+pub mod views;
 
 use actix_web::web;
 use client_registration_client::ClientRegistrationClient;
@@ -69,48 +72,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[cfg(test)]
 mod tests {
-    use actix_web::http::{Method, StatusCode};
-    use actix_web::{test, App};
+    use actix_web::web;
 
-    use super::*;
+    /// The admin routes where the gateway mounts them, inside `/api`.
+    fn inside_api(cfg: &mut web::ServiceConfig) {
+        cfg.service(web::scope("/api").configure(super::configure));
+    }
 
     /// Every listed (method, path) reaches a handler, every other method on a listed path is
-    /// 405, and a path two segments below a listed one is 404: the lists are what `configure`
+    /// 405, and a path two segments below a listed one is 404: the list is what `configure`
     /// registers.
     #[actix_web::test]
-    async fn the_route_lists_are_what_configure_registers() {
-        let app = test::init_service(
-            App::new().service(actix_web::web::scope("/api").configure(configure)),
-        )
-        .await;
-        let all: Vec<&(&str, &str)> = ROUTES.iter().collect();
-        for (_, template) in &all {
-            let path = template.replace("{id}", "1");
-            for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
-                let listed = all.iter().any(|(m, t)| *m == method && t == template);
-                let request = test::TestRequest::default()
-                    .method(Method::from_bytes(method.as_bytes()).unwrap())
-                    .uri(&path)
-                    .to_request();
-                let status = test::call_service(&app, request).await.status();
-                if listed {
-                    assert!(
-                        status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
-                        "{method} {template}: {status}"
-                    );
-                } else {
-                    assert_eq!(
-                        status,
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "{method} {template}"
-                    );
-                }
-            }
-            let below = test::TestRequest::get()
-                .uri(&format!("{path}/not/listed"))
-                .to_request();
-            let status = test::call_service(&app, below).await.status();
-            assert_eq!(status, StatusCode::NOT_FOUND, "{path}/not/listed");
-        }
+    async fn the_route_list_is_what_configure_registers() {
+        test_support::assert_route_lists(inside_api, &[super::ROUTES]).await;
     }
 }

@@ -14,9 +14,9 @@ use internal_auth::{Identity, Service, TokenSigner};
 
 use super::basic::{bad_credentials, basic_credentials, loggable};
 use super::caches::{CredentialCache, TokenCache, UserCache};
-use crate::models::users;
 use crate::on_behalf;
 use crate::password_checks::PasswordChecks;
+use identity::users;
 
 /// What the gateway needs to authenticate a request.
 pub struct Authenticator {
@@ -34,31 +34,35 @@ pub struct Authenticator {
     password_checks: PasswordChecks,
 }
 
-/// The caller of a public request, as their row is now, and the user they act for with
+/// Who a public request comes from, as their row is now, and the user they act for with
 /// `?user=` (see [`crate::on_behalf`]). Handlers take it as an argument.
+///
+/// The words are the services' (`internal_auth::Caller`): the *actor* sent the credentials
+/// and their permissions apply; the *subject* is the user whose resources are read and
+/// written, the actor themself unless they act on behalf of another.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     /// Who sent the credentials.
-    pub caller: Identity,
-    /// The user the request acts for, when the caller may and asked to.
+    pub actor: Identity,
+    /// The user the request acts for, when the actor may and asked to.
     pub on_behalf_of: Option<Identity>,
 }
 
 impl Authenticated {
     /// The user whose resources the request reads and writes.
     pub fn subject(&self) -> &Identity {
-        self.on_behalf_of.as_ref().unwrap_or(&self.caller)
+        self.on_behalf_of.as_ref().unwrap_or(&self.actor)
     }
 
-    /// The user who actually called, when not the subject.
-    pub fn actor(&self) -> Option<&Identity> {
-        self.on_behalf_of.as_ref().map(|_| &self.caller)
+    /// The actor when they are not the subject (what an internal token carries as `act`).
+    pub fn distinct_actor(&self) -> Option<&Identity> {
+        self.on_behalf_of.as_ref().map(|_| &self.actor)
     }
 
     /// `user 7 ("alice")`, or `user 1 ("admin") on behalf of user 7 ("alice")`, for logs: ids
     /// and names only.
     pub fn describe(&self) -> String {
-        let caller = describe(&self.caller);
+        let caller = describe(&self.actor);
         match &self.on_behalf_of {
             Some(subject) => format!("{caller} on behalf of {}", describe(subject)),
             None => caller,
@@ -220,7 +224,7 @@ impl Authenticator {
         self.tokens.token_for(
             service,
             authenticated.subject(),
-            authenticated.actor(),
+            authenticated.distinct_actor(),
             &self.signer,
         )
     }

@@ -14,7 +14,7 @@ use internal_auth::{Identity, Service, TokenSigner};
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::models::users;
+use identity::users;
 
 /// Most entries each cache holds; past it, expired entries are dropped, then all
 /// ([`make_room`]).

@@ -62,7 +62,7 @@ async fn identify(
     // In the extensions before `?user=` is decided, so that the access log names the caller
     // of a refused request too.
     req.extensions_mut().insert(Authenticated {
-        caller: caller.clone(),
+        actor: caller.clone(),
         on_behalf_of: None,
     });
     // A method the path does not take is answered 405 next (forward, or the route's
@@ -75,7 +75,7 @@ async fn identify(
     .filter(|name| *name != caller.user_name);
     let Some(name) = requested else {
         return Ok(Authenticated {
-            caller,
+            actor: caller,
             on_behalf_of: None,
         });
     };
@@ -92,7 +92,7 @@ async fn identify(
             );
         })?;
     let authenticated = Authenticated {
-        caller,
+        actor: caller,
         on_behalf_of: Some(subject),
     };
     log::info!(

@@ -1,11 +1,12 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::JsonBody;
 use api_common::ApiError;
-use db::{run_db, DbPool};
+use db::DbPool;
+use identity::tenants::{self, NewTenant};
 
-use crate::admin::domain::{authorize_tenant_write, tenant_name_taken, TenantBody, TenantInput};
+use crate::admin::domain::{authorize_tenant_write, TenantBody, TenantInput};
+use crate::admin::views::TenantView;
 use crate::auth::Authenticated;
-use crate::models::tenants::{self, NewTenant};
 
 /// `POST /api/admin/tenants` -> 201 with the tenant; administrators only.
 pub async fn create(
@@ -13,28 +14,21 @@ pub async fn create(
     pool: web::Data<DbPool>,
     body: JsonBody<TenantBody>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize_tenant_write(&auth.caller)?;
+    authorize_tenant_write(&auth.actor)?;
     let input = TenantInput::parse(body.into_inner())?;
-    let name = input.name.clone();
-    let tenant = run_db(&pool, move |conn| {
-        tenants::insert(
-            conn,
-            &NewTenant {
-                name: &input.name,
-                description: input.description.as_deref(),
-                created_at: chrono::Utc::now().naive_utc(),
-            },
-        )
+    let tenant = identity::run(&pool, move |conn| {
+        let new = NewTenant {
+            name: &input.name,
+            description: input.description.as_deref(),
+        };
+        tenants::create(conn, &new)
     })
-    .await
-    .map_err(|e| match e.is_unique_violation() {
-        true => tenant_name_taken(&name),
-        false => e.into(),
-    })?;
+    .await?;
     log::info!(
-        "{} created tenant {} ({name:?})",
+        "{} created tenant {} ({:?})",
         auth.describe(),
-        tenant.id
+        tenant.id,
+        tenant.name
     );
-    Ok(HttpResponse::Created().json(tenant.into_view()))
+    Ok(HttpResponse::Created().json(TenantView::from(tenant)))
 }

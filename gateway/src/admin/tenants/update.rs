@@ -1,14 +1,13 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
-use db::{run_db, DbPool};
+use db::DbPool;
+use identity::tenants::{self, TenantChangeset};
+use identity::IdentityError;
 
-use crate::admin::domain::{
-    authorize_tenant_write, can_see_tenant, tenant_name_taken, tenant_not_found, TenantBody,
-    TenantInput,
-};
+use crate::admin::domain::{authorize_tenant_write, can_see_tenant, TenantBody, TenantInput};
+use crate::admin::views::TenantView;
 use crate::auth::Authenticated;
-use crate::models::tenants::{self, TenantChangeset};
 
 /// `PUT /api/admin/tenants/{id}`: a full replacement of name and description -> 200 with the
 /// tenant; administrators only.
@@ -18,28 +17,23 @@ pub async fn update(
     IdPath(id): IdPath,
     body: JsonBody<TenantBody>,
 ) -> Result<HttpResponse, ApiError> {
-    if !can_see_tenant(&auth.caller, id) {
-        return Err(tenant_not_found(id));
+    if !can_see_tenant(&auth.actor, id) {
+        return Err(IdentityError::TenantNotFound(id).into());
     }
-    authorize_tenant_write(&auth.caller)?;
+    authorize_tenant_write(&auth.actor)?;
     let input = TenantInput::parse(body.into_inner())?;
-    let name = input.name.clone();
-    let tenant = run_db(&pool, move |conn| {
-        tenants::update(
-            conn,
-            id,
-            &TenantChangeset {
-                name: &input.name,
-                description: input.description.as_deref(),
-            },
-        )
+    let tenant = identity::run(&pool, move |conn| {
+        let changes = TenantChangeset {
+            name: &input.name,
+            description: input.description.as_deref(),
+        };
+        tenants::update(conn, id, &changes)
     })
-    .await
-    .map_err(|e| match e.is_unique_violation() {
-        true => tenant_name_taken(&name),
-        false => e.into(),
-    })?
-    .ok_or_else(|| tenant_not_found(id))?;
-    log::info!("{} updated tenant {id} ({name:?})", auth.describe());
-    Ok(HttpResponse::Ok().json(tenant.into_view()))
+    .await?;
+    log::info!(
+        "{} updated tenant {id} ({:?})",
+        auth.describe(),
+        tenant.name
+    );
+    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }

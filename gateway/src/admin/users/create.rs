@@ -1,13 +1,13 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::JsonBody;
 use api_common::ApiError;
-use db::{run_db, DbPool};
-use diesel::Connection;
+use db::DbPool;
+use identity::users::{self, NewUser};
 
-use super::{hash_password, refuse_taken_name};
-use crate::admin::domain::{authorize_grant, unknown_tenant, user_name_taken, UserBody, UserInput};
+use super::hash_password;
+use crate::admin::domain::{authorize_grant, UserBody, UserInput};
+use crate::admin::views::UserView;
 use crate::auth::{Authenticated, Authenticator};
-use crate::models::{self, encode_ids, tenants, users};
 
 /// `POST /api/admin/users` -> 201 with the user (never the password or its hash).
 pub async fn create(
@@ -17,53 +17,28 @@ pub async fn create(
     body: JsonBody<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let input = UserInput::parse_create(body.into_inner())?;
-    authorize_grant(
-        &auth.caller,
-        input.tenant_id,
-        &input.permissions,
-        &input.administered_tenants,
-    )?;
+    authorize_grant(&auth.actor, &input.grant())?;
     let Some(secret) = &input.password else {
         return Err(ApiError::missing_field("password"));
     };
-    refuse_taken_name(&pool, &input.user_name, None).await?;
-    let hash = hash_password(&authenticator, secret).await?;
     let name = input.user_name.clone();
-    let user = run_db(&pool, move |conn| {
-        conn.transaction(|conn| {
-            models::lock_identity_changes(conn)?;
-            for (field, tenant) in input.named_tenants() {
-                if tenants::first_missing(conn, &[tenant])?.is_some() {
-                    return Ok(Err(unknown_tenant(field, tenant)));
-                }
-            }
-            let now = chrono::Utc::now().naive_utc();
-            users::insert(
-                conn,
-                &users::NewUser {
-                    user_name: &input.user_name,
-                    password_hash: &hash,
-                    tenant_id: input.tenant_id,
-                    permissions: &encode_ids(&input.permissions),
-                    administered_tenants: &encode_ids(&input.administered_tenants),
-                    active: input.active,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .map(Ok)
-        })
+    identity::run(&pool, move |conn| users::check_name(conn, &name, None)).await?;
+    let hash = hash_password(&authenticator, secret).await?;
+    let user = identity::run(&pool, move |conn| {
+        let new = NewUser {
+            user_name: &input.user_name,
+            password_hash: &hash,
+            access: input.access(),
+        };
+        users::create(conn, &new)
     })
-    .await
-    .map_err(|e| match e.is_unique_violation() {
-        true => user_name_taken(&name),
-        false => e.into(),
-    })??;
+    .await?;
     log::info!(
-        "{} created user {} ({name:?}) in tenant {}",
+        "{} created user {} ({:?}) in tenant {}",
         auth.describe(),
         user.id,
+        user.user_name,
         user.tenant_id
     );
-    Ok(HttpResponse::Created().json(user.into_view()))
+    Ok(HttpResponse::Created().json(UserView::from(user)))
 }

@@ -1,13 +1,12 @@
 use actix_web::{web, HttpResponse};
 use api_common::http::IdPath;
 use api_common::ApiError;
-use db::{run_db, DbPool};
-use diesel::Connection;
+use db::DbPool;
+use identity::users;
 
-use crate::admin::domain::{authorize_change, can_see_user, last_admin, user_not_found};
+use crate::admin::domain::change_rule;
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
-use crate::models::{self, users};
 
 /// `DELETE /api/admin/users/{id}` -> 204, with everything the user owned in the services.
 ///
@@ -28,7 +27,8 @@ use crate::models::{self, users};
 /// be retried (purging is idempotent). Once the row is gone (step 3) the answer is 204 even if
 /// the second purge fails; that failure is logged with the user's id.
 ///
-/// 409 for the caller themself and for the last active administrator.
+/// 409 for the caller themself and for the last active administrator. Who may delete the user
+/// is judged on the user as stored when step 1 is made ([`change_rule`]).
 pub async fn delete(
     auth: Authenticated,
     pool: web::Data<DbPool>,
@@ -36,35 +36,12 @@ pub async fn delete(
     purge: web::Data<OwnerPurge>,
     IdPath(id): IdPath,
 ) -> Result<HttpResponse, ApiError> {
-    if id == auth.caller.user_id {
+    if id == auth.actor.user_id {
         return Err(ApiError::conflict("You cannot delete yourself"));
     }
-    let current = run_db(&pool, move |conn| users::find(conn, id))
-        .await?
-        .map(|user| user.identity())
-        .filter(|user| can_see_user(&auth.caller, user))
-        .ok_or_else(|| user_not_found(id))?;
-    authorize_change(&auth.caller, &current)?;
-
-    // 1. Inactive from now on.
-    let caller = auth.caller.clone();
-    run_db(&pool, move |conn| {
-        conn.transaction(|conn| {
-            models::lock_identity_changes(conn)?;
-            let Some(current) = users::find(conn, id)? else {
-                return Ok(Err(user_not_found(id)));
-            };
-            if let Err(refused) = authorize_change(&caller, &current.identity()) {
-                return Ok(Err(refused));
-            }
-            if current.is_active_admin() && !users::another_active_admin(conn, id)? {
-                return Ok(Err(last_admin()));
-            }
-            users::deactivate(conn, id, chrono::Utc::now().naive_utc())?;
-            Ok(Ok(()))
-        })
-    })
-    .await??;
+    // 1. Inactive from now on, if the caller may change the user as stored.
+    let rule = change_rule(auth.actor.clone(), None);
+    let current = identity::run(&pool, move |conn| users::deactivate(conn, id, rule)).await?;
     authenticator.users_changed();
     let replicas_refuse_at = tokio::time::Instant::now() + authenticator.user_cache_ttl();
 
@@ -76,7 +53,7 @@ pub async fn delete(
         })?;
 
     // 3. The row.
-    run_db(&pool, move |conn| users::delete(conn, id)).await?;
+    identity::run(&pool, move |conn| users::delete(conn, id)).await?;
 
     // 4. Whatever a request in flight, or one another replica admitted, wrote meanwhile.
     tokio::time::sleep_until(replicas_refuse_at).await;

@@ -2,11 +2,12 @@ use actix_web::{web, HttpResponse};
 use api_common::fields::parse_id;
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
+use identity::users;
 use serde::Deserialize;
 
 use crate::admin::domain::{authorize_user_management, user_tenants};
+use crate::admin::views::UserList;
 use crate::auth::Authenticated;
-use crate::models::users::{self, User, UserList};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,7 +22,7 @@ pub async fn list(
     pool: web::Data<DbPool>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize_user_management(&auth.caller)?;
+    authorize_user_management(&auth.actor)?;
     let wanted = match query.into_inner().tenant_id {
         None => None,
         Some(raw) => Some(parse_id(&raw).ok_or_else(|| {
@@ -33,13 +34,11 @@ pub async fn list(
             )
         })?),
     };
-    let tenants = match (user_tenants(&auth.caller), wanted) {
+    let tenants = match (user_tenants(&auth.actor), wanted) {
         (None, wanted) => wanted.map(|t| vec![t]),
         (Some(visible), None) => Some(visible),
         (Some(visible), Some(t)) => Some(visible.into_iter().filter(|v| *v == t).collect()),
     };
     let rows = run_db(&pool, move |conn| users::list(conn, tenants.as_deref())).await?;
-    Ok(HttpResponse::Ok().json(UserList {
-        users: rows.into_iter().map(User::into_view).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(rows.into_iter().collect::<UserList>()))
 }

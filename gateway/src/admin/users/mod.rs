@@ -8,14 +8,14 @@ pub mod read;
 pub mod update;
 
 use api_common::ApiError;
-use db::{run_db, DbPool};
 
-use super::domain::{user_name_taken, Password};
+use super::domain::Password;
 use crate::auth::Authenticator;
-use crate::models::users;
 
 /// The argon2id hash of `secret`, within the gateway's bounds on argon2 (503 with
-/// `Retry-After` when too many are waiting: [`crate::password_checks`]).
+/// `Retry-After` when too many are waiting: [`crate::password_checks`]). Called after the
+/// store's checks that need no lock, so that a request bound to be refused (a name that is
+/// taken, a user the caller may not change) costs no argon2 run.
 async fn hash_password(
     authenticator: &Authenticator,
     secret: &Password,
@@ -24,20 +24,4 @@ async fn hash_password(
         .password_checks()
         .hash(secret.expose().to_owned())
         .await
-}
-
-/// 409 when `user_name` belongs to a user other than `except`: asked before a password is
-/// hashed, so that a name that is taken costs no argon2 run. (The unique index still decides
-/// when two requests race for a free name.)
-async fn refuse_taken_name(
-    pool: &DbPool,
-    user_name: &str,
-    except: Option<i64>,
-) -> Result<(), ApiError> {
-    let name = user_name.to_owned();
-    let holder = run_db(pool, move |conn| users::find_by_name(conn, &name)).await?;
-    match holder {
-        Some(user) if Some(user.id) != except => Err(user_name_taken(user_name)),
-        _ => Ok(()),
-    }
 }

@@ -1,0 +1,49 @@
+//! The identity tables, in types both backends share.
+
+diesel::table! {
+    tenants (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        user_name -> Text,
+        password_hash -> Text,
+        tenant_id -> BigInt,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One row per permission a user holds.
+    user_permissions (user_id, permission) {
+        user_id -> BigInt,
+        permission -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One row per tenant a user administers (besides the one they belong to).
+    user_administered_tenants (user_id, tenant_id) {
+        user_id -> BigInt,
+        tenant_id -> BigInt,
+    }
+}
+
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(user_permissions -> users (user_id));
+diesel::joinable!(user_administered_tenants -> users (user_id));
+diesel::joinable!(user_administered_tenants -> tenants (tenant_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    users,
+    user_permissions,
+    user_administered_tenants
+);
