@@ -6,7 +6,7 @@ use argon2::password_hash::{
 use argon2::Argon2;
 
 /// Passwords shorter than this are refused.
-pub const MIN_PASSWORD_LENGTH: usize = 8;
+pub use identity::views::PASSWORD_MIN as MIN_PASSWORD_LENGTH;
 
 /// The PHC string of `password` under a fresh salt.
 pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {

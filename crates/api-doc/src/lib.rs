@@ -31,9 +31,9 @@ use crate::responses::{
     BadRequest, Conflict, Forbidden, GatewayTimeout, InternalError, MethodNotAllowed, NotFound,
     PayloadTooLarge, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
 };
-use crate::schemas::{
-    Health, Tenant, TenantList, TenantRequest, User, UserCreateRequest, UserList, UserUpdateRequest,
-};
+use identity::views::{TenantList, TenantView, UserList, UserView};
+
+use crate::schemas::{Health, TenantRequest, UserCreateRequest, UserUpdateRequest};
 
 /// The name of the security scheme: HTTP Basic, required everywhere but where an operation
 /// says otherwise. (The `security(...)` attribute above needs it as a literal.)
@@ -71,7 +71,7 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
             OauthApp, OauthAppSummary, OauthAppList, OauthAppRequest,
             OauthProfile, OauthProfileSummary, OauthProfileList, OauthProfileRequest,
             ClientApplication, ClientApplicationList, ClientApplicationRequest,
-            Tenant, TenantList, TenantRequest, User, UserList, UserCreateRequest,
+            TenantView, TenantList, TenantRequest, UserView, UserList, UserCreateRequest,
             UserUpdateRequest, Health,
         ),
         responses(

@@ -16,9 +16,9 @@ use oauth_profiles_client::{OauthProfile, OauthProfileList, OauthProfileRequest}
 use crate::responses::{
     Absent, Body, Conflicting, Denied, Errors, Invalid, Peer, ServiceUnavailable,
 };
-use crate::schemas::{
-    Health, Tenant, TenantList, TenantRequest, User, UserCreateRequest, UserList, UserUpdateRequest,
-};
+use identity::views::{TenantList, TenantView, UserList, UserView};
+
+use crate::schemas::{Health, TenantRequest, UserCreateRequest, UserUpdateRequest};
 
 pub const APPS: &str = "OAuth applications";
 pub const PROFILES: &str = "OAuth profiles";
@@ -239,7 +239,7 @@ fn reset_client_application() {}
     description = "Administrators only. Names are unique.",
     request_body(content = TenantRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "Created.", body = Tenant),
+        (status = 201, description = "Created.", body = TenantView),
         Errors<(Invalid, Denied, Conflicting, Body)>,
     ))]
 fn create_tenant() {}
@@ -257,7 +257,7 @@ fn list_tenants() {}
     summary = "Read a tenant",
     params(("id" = i64, Path, minimum = 1, description = "The tenant's id.")),
     responses(
-        (status = 200, description = "The tenant.", body = Tenant),
+        (status = 200, description = "The tenant.", body = TenantView),
         Errors<(Invalid, Absent)>,
     ))]
 fn read_tenant() {}
@@ -268,7 +268,7 @@ fn read_tenant() {}
     params(("id" = i64, Path, minimum = 1, description = "The tenant's id.")),
     request_body(content = TenantRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The tenant as stored.", body = Tenant),
+        (status = 200, description = "The tenant as stored.", body = TenantView),
         Errors<(Invalid, Denied, Absent, Conflicting, Body)>,
     ))]
 fn update_tenant() {}
@@ -290,7 +290,7 @@ fn delete_tenant() {}
     description = "Administrators; or MgmtAPI (11) for the tenants the caller administers, granting only permissions they hold and tenants they administer. User names are unique.",
     request_body(content = UserCreateRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "Created; never the password.", body = User),
+        (status = 201, description = "Created; never the password.", body = UserView),
         Errors<(Invalid, Denied, Conflicting, Body)>,
     ))]
 fn create_user() {}
@@ -309,7 +309,7 @@ fn list_users() {}
     summary = "Read a user",
     params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
     responses(
-        (status = 200, description = "The user; never the password.", body = User),
+        (status = 200, description = "The user; never the password.", body = UserView),
         Errors<(Invalid, Denied, Absent)>,
     ))]
 fn read_user() {}
@@ -320,7 +320,7 @@ fn read_user() {}
     params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
     request_body(content = UserUpdateRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The user as stored.", body = User),
+        (status = 200, description = "The user as stored.", body = UserView),
         Errors<(Invalid, Denied, Absent, Conflicting, Body)>,
     ))]
 fn update_user() {}

@@ -1,9 +1,10 @@
-//! The shapes of the gateway's own API (tenants, users, health), which no client crate carries,
-//! described for the document only, with the rules of `docs/api.md` (lengths, patterns, what
+//! The request shapes of the gateway's own API (tenants, users) and health, described for the
+//! document only (the answers are `identity::views`), with the rules of `docs/api.md` (lengths, patterns, what
 //! is required). The services' shapes are their client crates' types, the field rules
 //! `api_common::fields::schema`'s.
 
 use api_common::fields::schema::{self, IdInput};
+use identity::views::{PASSWORD_MAX, PASSWORD_MIN, USER_NAME_MAX};
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -47,25 +48,9 @@ pub struct TenantRequest {
     pub description: Option<String>,
 }
 
-/// A tenant.
-#[derive(ToSchema)]
-pub struct Tenant {
-    pub id: i64,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub description: Option<String>,
-}
-
-/// `GET /api/admin/tenants`: every tenant the caller may see (not paged).
-#[derive(ToSchema)]
-pub struct TenantList {
-    pub tenants: Vec<Tenant>,
-}
-
 /// A user name: no `:` (it would break Basic credentials), and the rules of a credential.
 fn user_name() -> ObjectBuilder {
-    schema::nonblank_without(":", 128)
+    schema::nonblank_without(":", USER_NAME_MAX)
 }
 
 fn described_user_name() -> ObjectBuilder {
@@ -73,6 +58,10 @@ fn described_user_name() -> ObjectBuilder {
         "No `:`, no control characters, no white space at either end.",
     ))
 }
+
+// utoipa's attributes take literals only: the password limits above and below are the identity
+// API's, checked here when the crate is built.
+const _: () = assert!(PASSWORD_MIN == 8 && PASSWORD_MAX == 1024);
 
 /// The body of `POST /api/admin/users`.
 #[derive(ToSchema)]
@@ -105,24 +94,6 @@ pub struct UserUpdateRequest {
     pub permissions: Vec<PermissionInput>,
     pub administered_tenants: Option<Vec<IdInput>>,
     pub active: Option<bool>,
-}
-
-/// A user: never the password or its hash.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: i64,
-    pub user_name: String,
-    pub tenant_id: i64,
-    pub permissions: Vec<u32>,
-    pub administered_tenants: Vec<i64>,
-    pub active: bool,
-}
-
-/// `GET /api/admin/users`: every user the caller may manage or see (not paged).
-#[derive(ToSchema)]
-pub struct UserList {
-    pub users: Vec<User>,
 }
 
 /// `GET /healthz`.

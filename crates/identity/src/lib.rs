@@ -17,6 +17,7 @@ mod lock;
 pub mod schema;
 pub mod tenants;
 pub mod users;
+pub mod views;
 
 use db::{DbConnection, DbPool, Migrations};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};

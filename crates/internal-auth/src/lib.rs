@@ -15,7 +15,8 @@ mod token;
 pub use caller::{require_token, Caller, PeerCaller};
 pub use keys::{generate_key_pair, load_or_generate_key_pair, KeyError, KeyPair, KeyPaths};
 pub use token::{
-    Identity, Scope, Service, Surfaces, TokenSigner, TokenVerifier, Verified, MAX_TOKEN_TTL,
+    unix_now, Identity, Scope, Service, Surfaces, TokenSigner, TokenVerifier, Verified,
+    MAX_TOKEN_TTL,
 };
 
 /// Permission ids, as in Hybrid Data Pipeline.

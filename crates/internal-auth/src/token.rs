@@ -315,7 +315,8 @@ impl TokenVerifier {
     }
 }
 
-fn unix_now() -> u64 {
+/// Now, in whole seconds since the Unix epoch: the clock tokens' `iat` and `exp` are read on.
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

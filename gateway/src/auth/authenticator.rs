@@ -241,14 +241,8 @@ impl Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::{self, HeaderValue};
+    use crate::auth::basic::headers;
     use base64::Engine;
-
-    fn headers(value: &str) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        map.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-        map
-    }
 
     #[actix_web::test]
     async fn simultaneous_requests_with_one_credential_run_argon2_once() {

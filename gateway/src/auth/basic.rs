@@ -56,16 +56,20 @@ pub(super) fn basic_credentials(headers: &HeaderMap) -> Result<(String, String),
     Ok((user.to_owned(), secret.to_owned()))
 }
 
+/// Request headers with `Authorization: <value>`, for tests.
+#[cfg(test)]
+pub(super) fn headers(value: &str) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    map.insert(
+        header::AUTHORIZATION,
+        header::HeaderValue::from_str(value).unwrap(),
+    );
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::HeaderValue;
-
-    fn headers(value: &str) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        map.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-        map
-    }
 
     #[test]
     fn basic_credentials_are_parsed_strictly() {

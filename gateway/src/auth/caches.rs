@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use api_common::ApiError;
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
-use internal_auth::{Identity, Service, TokenSigner};
+use internal_auth::{unix_now, Identity, Service, TokenSigner};
 use rand::RngCore;
 use sha2::Sha256;
 
@@ -206,13 +206,6 @@ impl TokenCache {
         );
         Ok(token)
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

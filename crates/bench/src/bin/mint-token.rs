@@ -1,6 +1,7 @@
 //! `mint-token`: prints an internal token for one user, signed with the gateway's key exactly as
-//! the gateway signs it, so that a service can be called directly (the benchmark's "direct" and
-//! "nginx" cases). Tokens live at most 60 seconds: mint one shortly before it is used.
+//! the gateway signs it, so that a service can be called directly: the benchmark's "direct" case,
+//! and the token nginx and HAProxy send in its proxy cases. Tokens live at most 60 seconds: mint
+//! one shortly before it is used.
 
 use std::process::ExitCode;
 use std::time::Duration;

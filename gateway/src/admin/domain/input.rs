@@ -11,12 +11,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::access::Grant;
-use crate::password::MIN_PASSWORD_LENGTH;
-
-/// Longest user name, in characters.
-pub const USER_NAME_MAX: usize = 128;
-/// Longest password, in characters (argon2 takes any length; this bounds the work).
-pub const PASSWORD_MAX: usize = 1024;
+// Longest user name; shortest and longest password (argon2 takes any length: the longest
+// bounds the work). The wire limits of the identity API.
+use identity::views::{PASSWORD_MAX, PASSWORD_MIN as MIN_PASSWORD_LENGTH, USER_NAME_MAX};
 
 /// The body of tenant create and update, as sent.
 #[derive(Debug, Deserialize)]
