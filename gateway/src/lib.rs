@@ -37,14 +37,24 @@ use crate::forward::{Upstream, Upstreams};
 use crate::password_checks::PasswordChecks;
 use crate::routes::{reject_method, RouteTable};
 
-/// jemalloc rather than glibc's malloc, in every binary that runs the gateway (`gateway`,
-/// `stack`): argon2 takes 19 MiB a run, and glibc keeps such blocks in its per-thread arenas
-/// after they are freed (a flood of sign-ins once left gigabytes held). jemalloc's background
-/// thread gives freed pages back to the system within about a second
-/// (`JEMALLOC_SYS_WITH_MALLOC_CONF` in .cargo/config.toml). How many runs hold memory at once
-/// is bounded by `GATEWAY_PASSWORD_CHECKS` ([`password_checks`]).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+/// The allocator of every binary that runs the gateway (`gateway`, `stack`), which each
+/// declares with this macro. jemalloc rather than glibc's malloc: argon2 takes 19 MiB a run,
+/// and glibc keeps such blocks in its per-thread arenas after they are freed (a flood of
+/// sign-ins once left gigabytes held). jemalloc's background thread gives freed pages back to
+/// the system within about a second (`JEMALLOC_SYS_WITH_MALLOC_CONF` in .cargo/config.toml).
+/// How many runs hold memory at once is bounded by `GATEWAY_PASSWORD_CHECKS`
+/// ([`password_checks`]). Only binaries declare it, not this library: test processes keep the
+/// system allocator, which the C libraries they load (libpq, OpenSSL) also use at exit.
+#[macro_export]
+macro_rules! global_allocator {
+    () => {
+        #[global_allocator]
+        static ALLOCATOR: $crate::Jemalloc = $crate::Jemalloc;
+    };
+}
+
+#[doc(hidden)]
+pub use tikv_jemallocator::Jemalloc;
 
 /// The routes the gateway answers without credentials, outside `/api`: (method, path).
 pub const OPEN_ROUTES: &[(&str, &str)] = &[("GET", "/healthz"), ("GET", "/openapi.json")];

@@ -1,5 +1,7 @@
 use envconfig::Envconfig;
 
+gateway::global_allocator!();
+
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     service_kit::init_logging();

@@ -3,6 +3,8 @@
 use envconfig::Envconfig;
 use stack::{Stack, StackConfig};
 
+gateway::global_allocator!();
+
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     service_kit::init_logging();
