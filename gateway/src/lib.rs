@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod auth;
 mod bootstrap;
+pub mod deletions;
 pub mod forward;
 pub mod on_behalf;
 pub mod password;
@@ -33,6 +34,7 @@ use service_kit::{bind, peer_client, Application, StartError};
 
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
+use crate::deletions::Deletions;
 use crate::forward::{Upstream, Upstreams};
 use crate::password_checks::PasswordChecks;
 use crate::routes::{reject_method, RouteTable};
@@ -196,6 +198,18 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         .map(|_| peer_client(timeout))
         .collect::<Result<_, _>>()?;
     let next_worker = Arc::new(AtomicUsize::new(0));
+    let deletions = Deletions::new(
+        (**pool).clone(),
+        authenticator.clone().into_inner(),
+        purge.clone(),
+        replica_name(port),
+    );
+    // Stops when the server lets go of its pool.
+    tokio::spawn(deletions::worker(
+        deletions.clone(),
+        Arc::downgrade(&pool.clone().into_inner()),
+    ));
+    let deletions = web::Data::new(deletions);
     let purge = web::Data::new(purge);
     let body_limit = config.max_body_bytes;
     let server = HttpServer::new(move || {
@@ -215,6 +229,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
                 ..upstreams.clone()
             }))
             .app_data(purge.clone())
+            .app_data(deletions.clone())
             .app_data(openapi.clone())
             .app_data(route_table.clone())
             .app_data(web::PayloadConfig::new(body_limit))
@@ -249,6 +264,14 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         .run();
     log::info!("gateway listening on port {port}");
     Ok(Application::new(port, server))
+}
+
+/// How this replica names itself in the leases of deletions: its host and port, the same
+/// after a restart (so it takes back at once what its earlier run held), different from every
+/// other replica's as long as two do not share both.
+fn replica_name(port: u16) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
+    format!("{host}:{port}")
 }
 
 /// As many workers as actix starts by default: one per core.

@@ -167,16 +167,39 @@ impl Peer {
 
     /// Sends `request` with `token` as its bearer credential; a failure to get an answer is
     /// classified by [`PeerError::transport`].
+    ///
+    /// An idempotent request (GET, HEAD, DELETE) whose connection failed before any answer
+    /// came is sent once more: a pooled keep-alive connection may have been closed by the
+    /// peer just as it was reused, and the request then never reached a handler (or, being
+    /// idempotent, does no harm if it did). A timeout is not retried.
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
         token: &str,
     ) -> Result<reqwest::Response, PeerError> {
-        request
+        let request = request
             .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|err| PeerError::transport(self.service, err))
+            .build()
+            .map_err(|err| PeerError::transport(self.service, err))?;
+        let again = request.try_clone().filter(|r| is_idempotent(r.method()));
+        match self.http.execute(request).await {
+            Ok(response) => Ok(response),
+            Err(err) => match again {
+                Some(again) if is_closed_before_answer(&err) => {
+                    log::warn!(
+                        "{} {} to {}: {err}; sending it once more",
+                        again.method(),
+                        again.url().path(),
+                        self.service
+                    );
+                    self.http
+                        .execute(again)
+                        .await
+                        .map_err(|err| PeerError::transport(self.service, err))
+                }
+                _ => Err(PeerError::transport(self.service, err)),
+            },
+        }
     }
 
     /// [`Peer::send`], then the JSON body of a 2xx answer ([`json_body`]).
@@ -201,6 +224,20 @@ impl Peer {
     }
 }
 
+/// Methods whose repetition does what one request does.
+fn is_idempotent(method: &reqwest::Method) -> bool {
+    matches!(
+        *method,
+        reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::DELETE
+    )
+}
+
+/// Whether `err` says the request got no answer because the connection failed (refused,
+/// reset or closed), not because the peer was too slow or answered something unreadable.
+fn is_closed_before_answer(err: &reqwest::Error) -> bool {
+    !err.is_timeout() && err.status().is_none() && (err.is_connect() || err.is_request())
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::ResponseError;
@@ -209,6 +246,65 @@ mod tests {
 
     fn api(code: ErrorCode) -> PeerError {
         PeerError::Api(ApiError::new(code, "from the peer"))
+    }
+
+    /// A peer on a loopback port that closes the first `closed` connections as soon as a
+    /// request arrives, then answers `{"deleted": 1}` on each later one; it counts the requests
+    /// it saw.
+    fn flaky_peer(closed: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                if n < closed {
+                    drop(stream);
+                    continue;
+                }
+                let body = r#"{"deleted":1}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, seen)
+    }
+
+    #[actix_web::test]
+    async fn an_idempotent_request_cut_off_before_any_answer_is_sent_once_more() {
+        use std::sync::atomic::Ordering;
+        let (url, seen) = flaky_peer(1);
+        let peer = Peer::new("oauth-profiles", reqwest::Client::new(), url);
+        let get = peer.request(reqwest::Method::GET, "/internal/x");
+        let purged: Purged = peer.call(get, "token").await.unwrap();
+        assert_eq!(purged.deleted, 1);
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+
+        // Once only: a peer that keeps cutting the connection is unavailable.
+        let (url, seen) = flaky_peer(2);
+        let peer = Peer::new("oauth-profiles", reqwest::Client::new(), url);
+        let get = peer.request(reqwest::Method::GET, "/internal/x");
+        let err = peer.call::<Purged>(get, "token").await.unwrap_err();
+        assert!(matches!(err, PeerError::Unavailable { .. }), "{err}");
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+
+        // A request that is not idempotent is never sent twice.
+        let (url, seen) = flaky_peer(1);
+        let peer = Peer::new("oauth-profiles", reqwest::Client::new(), url);
+        let post = peer.request(reqwest::Method::POST, "/internal/x");
+        let err = peer.call::<Purged>(post, "token").await.unwrap_err();
+        assert!(matches!(err, PeerError::Unavailable { .. }), "{err}");
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -327,10 +327,11 @@ fn update_user() {}
 
 #[utoipa::path(delete, path = "/api/admin/users/{id}", tag = USERS,
     summary = "Delete a user and their data",
-    description = "Deletes the user's OAuth profiles and client applications too. If a service cannot be reached the answer is 503 and the user stays deactivated: repeat the request. Nobody deletes themself, and the last active administrator stays (409).",
+    description = "Deletes the user's OAuth profiles and client applications too. The user is deactivated and the deletion recorded at once; if a service cannot be reached the answer is 202 and the gateway finishes the deletion by itself, retrying until it is complete. A DELETE of a user being deleted is 202 (or 204), never 404. Nobody deletes themself, and the last active administrator stays (409).",
     params(("id" = i64, Path, minimum = 1, description = "The user's id.")),
     responses(
-        (status = 204, description = "Deleted."),
+        (status = 204, description = "Deleted, with all their data."),
+        (status = 202, description = "The user is deactivated and the deletion recorded; it completes without further requests."),
         Errors<(Invalid, Denied, Absent, Conflicting, Peer)>,
     ))]
 fn delete_user() {}

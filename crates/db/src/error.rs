@@ -38,6 +38,9 @@ impl From<DbError> for ApiError {
                 | diesel::result::DatabaseErrorKind::UnableToSendCommand,
                 info,
             )) => ApiError::unavailable("database", info.message()),
+            DbError::Query(cause) if crate::owners::OwnerDeleted::find(&cause).is_some() => {
+                ApiError::forbidden("The user has been deleted")
+            }
             DbError::Query(cause) => ApiError::internal(format!("database query failed: {cause}")),
             DbError::Canceled => ApiError::unavailable("database", "the blocking pool is gone"),
         }

@@ -11,6 +11,7 @@
 
 mod error;
 mod migrations;
+pub mod owners;
 mod pool;
 mod url;
 

@@ -40,6 +40,9 @@ pub enum IdentityError {
     /// The change would leave no active user with the Administrator permission.
     #[error("the last active administrator would be gone")]
     LastAdministrator,
+    /// The user is being deleted (`identity::deletions`): they cannot be changed any more.
+    #[error("user {0} is being deleted")]
+    BeingDeleted(i64),
     #[error("tenant {tenant_id} still has {users} user(s)")]
     TenantHasUsers { tenant_id: i64, users: i64 },
     /// The system tenant, where users are put by default, stays.
@@ -84,6 +87,9 @@ impl From<IdentityError> for ApiError {
                 "This is the last active administrator: make another user an active \
                  administrator first",
             ),
+            IdentityError::BeingDeleted(id) => {
+                ApiError::conflict(format!("User {id} is being deleted"))
+            }
             IdentityError::TenantHasUsers { tenant_id, users } => ApiError::conflict(format!(
                 "Tenant {tenant_id} still has {users} user(s): move or delete them first"
             )),

@@ -12,6 +12,7 @@
 //! that must judge it on the rows as they are under its locks takes it as a rule (see
 //! [`users`]).
 
+pub mod deletions;
 mod error;
 mod lock;
 pub mod schema;

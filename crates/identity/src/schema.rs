@@ -45,5 +45,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
     user_permissions,
-    user_administered_tenants
+    user_administered_tenants,
+    user_deletions
 );
+
+diesel::table! {
+    /// A user being deleted: the work, who holds it until when, and which purges are done.
+    user_deletions (user_id) {
+        user_id -> BigInt,
+        requested_at -> Timestamp,
+        lease_holder -> Nullable<Text>,
+        lease_expires_at -> Timestamp,
+        profiles_purged -> Bool,
+        registrations_purged -> Bool,
+    }
+}
+
+diesel::joinable!(user_deletions -> users (user_id));

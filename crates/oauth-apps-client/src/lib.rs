@@ -128,9 +128,19 @@ impl OauthAppsClient {
     /// The application `id` as the holder of `token` sees it, or `None` when it does not exist
     /// or is not visible to them.
     pub async fn get(&self, token: &str, id: i64) -> Result<Option<OauthApp>, PeerError> {
-        let request = self
-            .0
-            .request(Method::GET, &format!("/api/mgmt/oauthapps/{id}"));
+        self.read(token, &format!("/api/mgmt/oauthapps/{id}")).await
+    }
+
+    /// [`OauthAppsClient::get`] for a profile about to link to the application: `None` also
+    /// while it is being deleted or moved (`?live=true`), so that no profile links to it then
+    /// (docs/consistency.md, I1).
+    pub async fn get_live(&self, token: &str, id: i64) -> Result<Option<OauthApp>, PeerError> {
+        self.read(token, &format!("/api/mgmt/oauthapps/{id}?live=true"))
+            .await
+    }
+
+    async fn read(&self, token: &str, path: &str) -> Result<Option<OauthApp>, PeerError> {
+        let request = self.0.request(Method::GET, path);
         let response = self.0.send(request, token).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);

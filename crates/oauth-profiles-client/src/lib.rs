@@ -113,6 +113,29 @@ impl OauthProfilesClient {
     pub async fn purge_owner(&self, system_token: &str, user_id: i64) -> Result<u64, PeerError> {
         self.0.purge_owner(system_token, user_id).await
     }
+
+    /// Deletes every profile of the user `user_id`, who was moved to another tenant and lives
+    /// on: unlike [`Self::purge_owner`], no tombstone refuses their later profiles.
+    pub async fn purge_moved_owner(
+        &self,
+        system_token: &str,
+        user_id: i64,
+    ) -> Result<u64, PeerError> {
+        let path = format!("/internal/owners/{user_id}?moved=true");
+        let purged: api_common::peer::Purged = self
+            .0
+            .call(self.0.request(Method::DELETE, &path), system_token)
+            .await?;
+        Ok(purged.deleted)
+    }
+}
+
+/// The query of `DELETE /internal/owners/{id}` in oauth-profiles.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PurgeQuery {
+    /// The user was moved to another tenant and is not deleted: no tombstone.
+    #[serde(default)]
+    pub moved: bool,
 }
 
 #[cfg(test)]

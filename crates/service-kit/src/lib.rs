@@ -19,11 +19,12 @@ pub use binary::{
     Command, Reseal,
 };
 pub use server::{
-    access_log, access_log_enabled, bind, method_not_allowed_route, serve, serve_on, Application,
+    access_log, access_log_enabled, bind, method_not_allowed_route, serve, serve_on, serve_on_with,
+    Application, BackgroundTask, SERVER_KEEP_ALIVE,
 };
 pub use settings::{
     key_ring, load_verifier, parse_base_url, peer_client, reseal, Common, KeyRingSettings,
-    KeyRingSource, ServiceSettings, DEFAULT_PEER_TIMEOUT,
+    KeyRingSource, ServiceSettings, DEFAULT_PEER_TIMEOUT, PEER_POOL_IDLE_TIMEOUT,
 };
 
 /// What [`service_settings!`] names, whatever the calling crate imports.

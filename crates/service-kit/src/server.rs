@@ -1,7 +1,10 @@
 //! The server every service runs: the middleware stack, `GET /healthz`, and its routes behind
 //! the internal token.
 
+use std::future::Future;
 use std::net::TcpListener;
+use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, Condition, Logger};
@@ -14,16 +17,29 @@ use db::DbPool;
 use crate::settings::{connect, database_url, load_verifier, ServiceSettings};
 use crate::StartError;
 
+/// How long the servers keep an idle HTTP/1.1 connection open. Peer clients drop theirs
+/// sooner ([`crate::PEER_POOL_IDLE_TIMEOUT`]), so a client never reuses a connection that the
+/// server is closing at that very moment.
+pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Work a service runs beside its server for as long as the server runs (a sweeper).
+pub type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
+    background: Option<BackgroundTask>,
 }
 
 impl Application {
     /// Wraps a server bound to `port` (the gateway builds its own).
     pub fn new(port: u16, server: Server) -> Self {
-        Application { port, server }
+        Application {
+            port,
+            server,
+            background: None,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -35,8 +51,19 @@ impl Application {
         self.server.handle()
     }
 
+    /// Runs the server, and its background task beside it; the task is dropped (stopped) when
+    /// the server stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.background {
+            None => self.server.await,
+            Some(background) => {
+                let mut server = std::pin::pin!(self.server);
+                tokio::select! {
+                    result = &mut server => result,
+                    () = background => server.await,
+                }
+            }
+        }
     }
 }
 
@@ -49,6 +76,25 @@ where
     serve_on(settings, bind(settings.common().addr)?, configure)
 }
 
+/// [`serve_on`], with `background` (given the service's pool) run beside the server for as
+/// long as it runs: the periodic sweepers of docs/consistency.md.
+pub fn serve_on_with<S, F, B, Fut>(
+    settings: &S,
+    listener: TcpListener,
+    configure: F,
+    background: B,
+) -> Result<Application, StartError>
+where
+    S: ServiceSettings,
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    B: FnOnce(DbPool) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (mut app, pool) = serve_pool(settings, listener, configure)?;
+    app.background = Some(Box::pin(background(pool)));
+    Ok(app)
+}
+
 /// Checks the database URL, reads the key that verifies internal tokens, connects the
 /// database (running its migrations) and builds the server on `listener` (bound beforehand, for
 /// peers that must know each other's address before either starts; the address in the
@@ -59,6 +105,18 @@ pub fn serve_on<S, F>(
     listener: TcpListener,
     configure: F,
 ) -> Result<Application, StartError>
+where
+    S: ServiceSettings,
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    serve_pool(settings, listener, configure).map(|(app, _)| app)
+}
+
+fn serve_pool<S, F>(
+    settings: &S,
+    listener: TcpListener,
+    configure: F,
+) -> Result<(Application, DbPool), StartError>
 where
     S: ServiceSettings,
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
@@ -77,6 +135,7 @@ where
         cause,
     };
     let port = listener.local_addr().map_err(bind_failed)?.port();
+    let shared_pool = pool.clone();
     let pool = web::Data::new(pool);
     let verifier = web::Data::new(verifier);
     let body_limit = common.max_body_bytes;
@@ -97,6 +156,7 @@ where
                     .default_service(web::to(not_found)),
             )
     })
+    .keep_alive(SERVER_KEEP_ALIVE)
     .shutdown_timeout(10)
     .disable_signals();
     if let Some(workers) = common.workers {
@@ -104,7 +164,7 @@ where
     }
     let server = server.listen(listener).map_err(bind_failed)?.run();
     log::info!("{name} listening on port {port}");
-    Ok(Application { port, server })
+    Ok((Application::new(port, server), shared_pool))
 }
 
 /// Binds a listener, naming the address on failure.

@@ -171,6 +171,14 @@ pub fn load_verifier(
 /// How long a peer call may take before it is answered with 504.
 pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a peer client keeps an idle connection for reuse: below the servers' keep-alive
+/// ([`crate::SERVER_KEEP_ALIVE`]), so that the client gives a connection up before the server
+/// may close it, and never sends a request on a connection the server is closing.
+pub const PEER_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
+// The order the two timeouts must keep, checked when this crate compiles.
+const _: () = assert!(PEER_POOL_IDLE_TIMEOUT.as_millis() < crate::SERVER_KEEP_ALIVE.as_millis());
+
 /// An HTTP client for peer calls: keep-alive, bounded connect and total time. Redirects are
 /// not followed: peers never send one, and a request carrying an internal token must not be
 /// sent anywhere else.
@@ -178,7 +186,7 @@ pub fn peer_client(timeout: Duration) -> Result<reqwest::Client, StartError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2).min(timeout))
         .timeout(timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_idle_timeout(PEER_POOL_IDLE_TIMEOUT)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -200,6 +208,13 @@ pub fn parse_base_url(variable: &str, value: &str) -> Result<String, StartError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peer_clients_drop_idle_connections_before_servers_close_them() {
+        assert!(PEER_POOL_IDLE_TIMEOUT < crate::SERVER_KEEP_ALIVE);
+        // Room for a request already on its way when the client's timer runs out.
+        assert!(crate::SERVER_KEEP_ALIVE - PEER_POOL_IDLE_TIMEOUT >= Duration::from_millis(500));
+    }
 
     #[test]
     fn base_urls_name_their_variable() {

@@ -129,11 +129,16 @@ pub fn insert(
         created_at: now,
         updated_at: now,
     };
-    db::insert_returning!(
-        conn,
-        diesel::insert_into(client_apps::table).values(&new),
-        ClientApp::as_returning()
-    )
+    conn.transaction(|conn| {
+        let app = db::insert_returning!(
+            conn,
+            diesel::insert_into(client_apps::table).values(&new),
+            ClientApp::as_returning()
+        )?;
+        // After the insert, which on SQLite took the write lock (db::owners).
+        db::owners::guard_owner(conn, owner_id)?;
+        Ok(app)
+    })
 }
 
 /// `id` if `owner_id` owns it.
@@ -245,9 +250,12 @@ pub fn delete_owned(conn: &mut DbConnection, id: i64, owner_id: i64) -> QueryRes
     .map(|n| n > 0)
 }
 
-/// Deletes every application of `owner_id` (a user being deleted); how many went.
+/// Deletes every application of `owner_id` (a user being deleted) and records their
+/// tombstone, after which [`insert`] refuses them; how many went.
 pub fn delete_all_owned(conn: &mut DbConnection, owner_id: i64) -> QueryResult<usize> {
-    diesel::delete(client_apps::table.filter(client_apps::owner_id.eq(owner_id))).execute(conn)
+    db::owners::purge_owner(conn, owner_id, |conn| {
+        diesel::delete(client_apps::table.filter(client_apps::owner_id.eq(owner_id))).execute(conn)
+    })
 }
 
 #[cfg(test)]
@@ -356,5 +364,14 @@ mod tests {
         assert_eq!(delete_all_owned(&mut conn, 7).unwrap(), 1);
         assert_eq!(delete_all_owned(&mut conn, 7).unwrap(), 0);
         assert!(find_owned(&mut conn, theirs.id, 8).unwrap().is_some());
+
+        // A purged owner's rows can no longer be written.
+        let app = input("Late", None, "https://a.example.com/cb");
+        let secret = ClientSecret::generate().unwrap();
+        let late = insert(&mut conn, &key, 7, 1, &app, "id-5", &secret).unwrap_err();
+        assert_eq!(db::owners::OwnerDeleted::find(&late), Some(7));
+        let page = Page::parse(None, None).unwrap();
+        assert!(list_owned(&mut conn, 7, page).unwrap().is_empty());
+        assert!(insert(&mut conn, &key, 8, 1, &app, "id-6", &secret).is_ok());
     }
 }

@@ -152,6 +152,16 @@ pub fn not_found(id: i64) -> ApiError {
     )
 }
 
+/// 503 when another delete or move holds application `id`, or when a sweeper took back a
+/// hold this request had (docs/consistency.md, I1): the same request may succeed once that
+/// one has finished.
+pub fn busy(id: i64) -> ApiError {
+    ApiError::overloaded(
+        format!("OAuth application {id} is being deleted or moved; try again"),
+        std::time::Duration::from_secs(1),
+    )
+}
+
 /// The answer when the name is taken in the tenant.
 pub fn name_taken(name: &str, tenant_id: i64) -> ApiError {
     ApiError::conflict(format!(

@@ -3,12 +3,14 @@
 //! to a tenant. Reached only through the gateway, or by peers with a caller's internal token.
 //! Client secrets are stored sealed with the service's key ring (see the `secrets` crate).
 //! Before deleting an application, or moving it to another tenant, it asks oauth-profiles
-//! (`oauth-profiles-client`) which profiles use it.
+//! (`oauth-profiles-client`) which profiles use it, holding the application `deleting` or
+//! `moving` meanwhile; a sweeper takes back holds left behind (docs/consistency.md, I1).
 
 pub mod domain;
 pub mod models;
 mod routes;
 pub mod schema;
+pub mod sweep;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -89,10 +91,16 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let ring = web::Data::new(service_kit::key_ring(config)?);
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;
     let profiles = web::Data::new(OauthProfilesClient::new(http, profiles_url));
-    service_kit::serve(config, move |cfg| {
-        cfg.app_data(ring.clone()).app_data(profiles.clone());
-        configure(cfg);
-    })
+    let listener = service_kit::bind(&config.addr)?;
+    service_kit::serve_on_with(
+        config,
+        listener,
+        move |cfg| {
+            cfg.app_data(ring.clone()).app_data(profiles.clone());
+            configure(cfg);
+        },
+        sweep::run,
+    )
 }
 
 /// The binary's `reseal` command, which reports on "oauth_apps.client_secret".

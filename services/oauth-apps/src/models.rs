@@ -38,7 +38,23 @@ pub struct OauthApp {
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// [`LIVE`], or [`DELETING`] / [`MOVING`] while a delete or move asks oauth-profiles.
+    pub state: String,
 }
+
+impl OauthApp {
+    /// Whether profiles may link to it: not being deleted or moved.
+    pub fn is_live(&self) -> bool {
+        self.state == LIVE
+    }
+}
+
+/// An application nobody is deleting or moving.
+pub const LIVE: &str = "live";
+/// An application a delete holds while it asks oauth-profiles whether profiles use it.
+pub const DELETING: &str = "deleting";
+/// An application a move to another tenant holds while it asks oauth-profiles.
+pub const MOVING: &str = "moving";
 
 /// A new row: its user-settable columns, the client secret empty until [`insert`] seals it
 /// (which needs the row's id), and who made it when.
@@ -187,28 +203,110 @@ pub fn list_all(conn: &mut DbConnection, page: Page) -> QueryResult<Vec<OauthApp
         .load(conn)
 }
 
-/// Replaces `id`'s columns with `input` in `tenant_id`, its client secret sealed for the row;
-/// the application as update answers it, with the secret as sent, or `None` when it no longer
-/// exists.
+/// Which row an update may write: one that is live and still in the tenant it was read in
+/// (an update that does not move the application), or one its own move holds (the token
+/// the move committed, [`hold`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Fence<'a> {
+    LiveIn { tenant_id: i64 },
+    HeldBy { token: &'a str },
+}
+
+/// Replaces `id`'s columns with `input` in `tenant_id`, its client secret sealed for the row,
+/// if `fence` still holds (a move's write also makes the application live again); the
+/// application as update answers it, with the secret as sent, or `None` when no row matched.
 pub fn update(
     conn: &mut DbConnection,
     ring: &KeyRing,
     id: i64,
     tenant_id: i64,
     input: &OauthAppInput,
+    fence: Fence<'_>,
 ) -> QueryResult<Option<OauthAppView>> {
     let sealed = ring.seal(&input.client_secret, secret_place(id));
     let changes = OauthAppChangeset::new(tenant_id, input, &sealed);
     conn.transaction(|conn| {
-        let updated = diesel::update(oauth_apps::table.find(id))
+        let row = oauth_apps::table.find(id);
+        let updated = match fence {
+            Fence::LiveIn { tenant_id } => diesel::update(
+                row.filter(oauth_apps::state.eq(LIVE))
+                    .filter(oauth_apps::tenant_id.eq(tenant_id)),
+            )
             .set(&changes)
-            .execute(conn)?;
+            .execute(conn)?,
+            Fence::HeldBy { token } => {
+                diesel::update(row.filter(oauth_apps::state_token.eq(token)))
+                    .set((&changes, released()))
+                    .execute(conn)?
+            }
+        };
         if updated == 0 {
             return Ok(None);
         }
         let app = find(conn, id)?;
         Ok(app.map(|app| app.into_view_with(Some(input.client_secret.clone()))))
     })
+}
+
+/// The assignments [`released`] builds.
+type Released = (
+    diesel::dsl::Eq<oauth_apps::state, &'static str>,
+    diesel::dsl::Eq<oauth_apps::state_token, Option<String>>,
+    diesel::dsl::Eq<oauth_apps::state_since, Option<NaiveDateTime>>,
+);
+
+/// The columns of a live application that nobody holds.
+fn released() -> Released {
+    (
+        oauth_apps::state.eq(LIVE),
+        oauth_apps::state_token.eq(None::<String>),
+        oauth_apps::state_since.eq(None::<NaiveDateTime>),
+    )
+}
+
+/// Step D1 of docs/consistency.md: commits `state` ([`DELETING`] or [`MOVING`]) with a new
+/// fencing token on live application `id`; the token, or `None` when the application is gone
+/// or not live (another delete or move holds it).
+pub fn hold(conn: &mut DbConnection, id: i64, state: &'static str) -> QueryResult<Option<String>> {
+    let token = uuid::Uuid::new_v4().to_string();
+    let held = diesel::update(
+        oauth_apps::table
+            .find(id)
+            .filter(oauth_apps::state.eq(LIVE)),
+    )
+    .set((
+        oauth_apps::state.eq(state),
+        oauth_apps::state_token.eq(Some(&token)),
+        oauth_apps::state_since.eq(Some(chrono::Utc::now().naive_utc())),
+    ))
+    .execute(conn)?;
+    Ok((held > 0).then_some(token))
+}
+
+/// Takes application `id` back to live if `token` still holds it (the delete or move backs
+/// out); whether it did.
+pub fn release(conn: &mut DbConnection, id: i64, token: &str) -> QueryResult<bool> {
+    diesel::update(
+        oauth_apps::table
+            .find(id)
+            .filter(oauth_apps::state_token.eq(token)),
+    )
+    .set(released())
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// The sweeper's statement: every application held (deleting or moving) since before
+/// `cutoff` is live again; how many were. Their delete or move, if it ever resumes, finds its
+/// token gone and writes nothing.
+pub fn release_stale(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        oauth_apps::table
+            .filter(oauth_apps::state.ne(LIVE))
+            .filter(oauth_apps::state_since.lt(cutoff)),
+    )
+    .set(released())
+    .execute(conn)
 }
 
 /// Re-seals every client secret not sealed with the active key (see
@@ -221,9 +319,13 @@ pub fn reseal_client_secrets(
     secrets::reseal_rows!(conn, ring, batch, oauth_apps.client_secret)
 }
 
-/// Deletes `id`; whether a row went.
-pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    diesel::delete(oauth_apps::table.find(id))
-        .execute(conn)
-        .map(|n| n > 0)
+/// Step D3 of a delete: deletes `id` if `token` still holds it; whether a row went.
+pub fn delete(conn: &mut DbConnection, id: i64, token: &str) -> QueryResult<bool> {
+    diesel::delete(
+        oauth_apps::table
+            .find(id)
+            .filter(oauth_apps::state_token.eq(token)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
 }

@@ -15,5 +15,8 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        state -> Text,
+        state_token -> Nullable<Text>,
+        state_since -> Nullable<Timestamp>,
     }
 }

@@ -85,6 +85,17 @@ pub fn usable_by(owner: &Identity, app_tenant_id: i64) -> bool {
     app_tenant_id == owner.tenant_id || app_tenant_id == SYSTEM_TENANT_ID
 }
 
+/// How a request links a profile to its application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// A new link (create, or an update that changes `oauthAppId`), already committed pending:
+    /// only a live application counts (docs/consistency.md, I1).
+    New,
+    /// The link the profile has: it already counts in the application's usage, so a delete or
+    /// move of the application meanwhile is refused anyway.
+    Kept,
+}
+
 /// Checks with oauth-apps, with the caller's own token, that `app_id` exists and is usable by
 /// the profile's owner (the subject): 400 `Invalid OAuthAppId: N` when not, 503/504 when
 /// oauth-apps cannot answer.
@@ -92,8 +103,13 @@ pub async fn check_oauth_app(
     apps: &OauthAppsClient,
     caller: &Caller,
     app_id: i64,
+    link: Link,
 ) -> Result<(), ApiError> {
-    match apps.get(caller.token(), app_id).await? {
+    let app = match link {
+        Link::New => apps.get_live(caller.token(), app_id).await?,
+        Link::Kept => apps.get(caller.token(), app_id).await?,
+    };
+    match app {
         Some(app) if usable_by(caller, app.tenant_id) => Ok(()),
         _ => Err(ApiError::new(
             ErrorCode::InvalidOauthAppId,
@@ -107,6 +123,15 @@ pub fn not_found(id: i64) -> ApiError {
     ApiError::new(
         ErrorCode::OauthProfileNotFound,
         format!("Invalid OAuthProfileId: {id}"),
+    )
+}
+
+/// 503 when a profile's pending write was taken back by the sweeper before it could be
+/// confirmed, or changed by another request meanwhile: the same request may succeed again.
+pub fn busy() -> ApiError {
+    ApiError::overloaded(
+        "The OAuth profile changed while its application was checked; try again",
+        std::time::Duration::from_secs(1),
     )
 }
 

@@ -4,12 +4,15 @@
 //! create and on update, and must belong to the owner's tenant or the system tenant. Tokens are
 //! stored sealed with the service's key ring (see the `secrets` crate) and opened only to answer
 //! their owner. Internally it tells oauth-apps how many profiles use an application, and purges
-//! a deleted user's profiles for the gateway (`oauth-profiles-client`).
+//! a deleted user's profiles for the gateway (`oauth-profiles-client`). A profile, or a new
+//! link, is committed pending before its application is checked, and a sweeper removes what a
+//! request left pending (docs/consistency.md, I1).
 
 pub mod domain;
 pub mod models;
 mod routes;
 pub mod schema;
+pub mod sweep;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -96,10 +99,15 @@ pub fn build_on(config: &Config, listener: TcpListener) -> Result<Application, S
     let ring = web::Data::new(service_kit::key_ring(config)?);
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;
     let apps = web::Data::new(OauthAppsClient::new(http, apps_url));
-    service_kit::serve_on(config, listener, move |cfg| {
-        cfg.app_data(apps.clone()).app_data(ring.clone());
-        configure(cfg);
-    })
+    service_kit::serve_on_with(
+        config,
+        listener,
+        move |cfg| {
+            cfg.app_data(apps.clone()).app_data(ring.clone());
+            configure(cfg);
+        },
+        sweep::run,
+    )
 }
 
 /// The binary's `reseal` command, which reports on "oauth_profiles tokens".

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use oauth_profiles_client::{OauthProfile as ProfileView, OauthProfileSummary};
 use secrets::{KeyRing, OpenError, Place, ResealReport};
 
-use crate::domain::OauthProfileInput;
+use crate::domain::{Link, OauthProfileInput};
 use crate::schema::oauth_profiles;
 
 const ACCESS_TOKEN: &str = "access_token";
@@ -57,7 +57,14 @@ struct NewOauthProfile<'a> {
     refresh_token: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    state: &'static str,
+    pending_since: Option<NaiveDateTime>,
 }
+
+/// A profile whose application has not been confirmed yet: seen by `usage` only.
+pub const PENDING: &str = "pending";
+/// A profile reads and lists show.
+pub const ACTIVE: &str = "active";
 
 /// A full replacement of the user-settable columns, tokens sealed for the row.
 #[derive(Debug, AsChangeset)]
@@ -113,8 +120,9 @@ fn sealed_tokens(ring: &KeyRing, id: i64, input: &OauthProfileInput) -> (Option<
     )
 }
 
-/// Stores a new profile of `owner`, its tokens sealed for the new row, in one transaction (the
-/// seal needs the row's id); the profile as create answers it, tokens as sent.
+/// Step C1 of docs/consistency.md: stores a new profile of `owner`, [`PENDING`], its tokens
+/// sealed for the new row, in one transaction (the seal needs the row's id); the profile as
+/// create answers it once [`activate`] confirms it, tokens as sent.
 pub fn insert(
     conn: &mut DbConnection,
     ring: &KeyRing,
@@ -131,6 +139,8 @@ pub fn insert(
         refresh_token: "",
         created_at: now,
         updated_at: now,
+        state: PENDING,
+        pending_since: Some(now),
     };
     conn.transaction(|conn| {
         let profile: OauthProfile = db::insert_returning!(
@@ -138,6 +148,8 @@ pub fn insert(
             diesel::insert_into(oauth_profiles::table).values(&new),
             OauthProfile::as_returning()
         )?;
+        // After the insert, which on SQLite took the write lock (db::owners).
+        db::owners::guard_owner(conn, owner.user_id)?;
         let (access_token, refresh_token) = sealed_tokens(ring, profile.id, input);
         diesel::update(oauth_profiles::table.find(profile.id))
             .set((
@@ -147,6 +159,104 @@ pub fn insert(
             .execute(conn)?;
         Ok(profile.into_view(input.access_token.clone(), input.refresh_token.clone()))
     })
+}
+
+/// Step C3 of a create: pending profile `id` becomes active; `false` when it is no longer
+/// pending (a sweeper took it).
+pub fn activate(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    diesel::update(
+        oauth_profiles::table
+            .find(id)
+            .filter(oauth_profiles::state.eq(PENDING)),
+    )
+    .set((
+        oauth_profiles::state.eq(ACTIVE),
+        oauth_profiles::pending_since.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// Deletes pending profile `id`, whose application was refused or could not be checked.
+pub fn discard_pending(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    diesel::delete(
+        oauth_profiles::table
+            .find(id)
+            .filter(oauth_profiles::state.eq(PENDING)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// Step C1 of an update that changes the application: records `app_id` as `owner`'s profile
+/// `id`'s pending link (counted by `usage` from now on); whether the profile exists.
+pub fn hold_link(conn: &mut DbConnection, owner: Owner, id: i64, app_id: i64) -> QueryResult<bool> {
+    diesel::update(owned_active(owner, id))
+        .set((
+            oauth_profiles::pending_app_id.eq(Some(app_id)),
+            oauth_profiles::pending_since.eq(Some(chrono::Utc::now().naive_utc())),
+        ))
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// Drops profile `id`'s pending link to `app_id`, if it is still that one.
+pub fn release_link(conn: &mut DbConnection, id: i64, app_id: i64) -> QueryResult<bool> {
+    diesel::update(
+        oauth_profiles::table
+            .find(id)
+            .filter(oauth_profiles::pending_app_id.eq(app_id)),
+    )
+    .set((
+        oauth_profiles::pending_app_id.eq(None::<i64>),
+        oauth_profiles::pending_since.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// The sweeper's statements: pending profiles and pending links older than `cutoff` go (their
+/// requests were never answered 201 or 200, and a resumed request finds nothing to confirm);
+/// how many.
+pub fn sweep_pending(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    let profiles = diesel::delete(
+        oauth_profiles::table
+            .filter(oauth_profiles::state.eq(PENDING))
+            .filter(oauth_profiles::pending_since.lt(cutoff)),
+    )
+    .execute(conn)?;
+    let links = diesel::update(
+        oauth_profiles::table
+            .filter(oauth_profiles::pending_app_id.is_not_null())
+            .filter(oauth_profiles::pending_since.lt(cutoff)),
+    )
+    .set((
+        oauth_profiles::pending_app_id.eq(None::<i64>),
+        oauth_profiles::pending_since.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(profiles + links)
+}
+
+/// The query [`owned_active`] builds.
+type OwnedActive = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            diesel::dsl::Find<oauth_profiles::table, i64>,
+            diesel::dsl::Eq<oauth_profiles::owner_id, i64>,
+        >,
+        diesel::dsl::Eq<oauth_profiles::owner_tenant_id, i64>,
+    >,
+    diesel::dsl::Eq<oauth_profiles::state, &'static str>,
+>;
+
+/// `owner`'s active profile `id`.
+fn owned_active(owner: Owner, id: i64) -> OwnedActive {
+    oauth_profiles::table
+        .find(id)
+        .filter(oauth_profiles::owner_id.eq(owner.user_id))
+        .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id))
+        .filter(oauth_profiles::state.eq(ACTIVE))
 }
 
 /// Whose profiles a request reaches: the user's, made while they belonged to the tenant they
@@ -168,22 +278,20 @@ impl Owner {
     }
 }
 
-/// `owner`'s profile `id` (on the concrete connection: it runs on every GET by id).
+/// `owner`'s active profile `id` (on the concrete connection: it runs on every GET by id).
 pub fn find(conn: &mut DbConnection, owner: Owner, id: i64) -> QueryResult<Option<OauthProfile>> {
-    db::with_backend!(conn, |c| oauth_profiles::table
-        .find(id)
-        .filter(oauth_profiles::owner_id.eq(owner.user_id))
-        .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id))
+    db::with_backend!(conn, |c| owned_active(owner, id)
         .select(OauthProfile::as_select())
         .get_result(c)
         .optional())
 }
 
-/// One page of `owner`'s profiles, oldest first.
+/// One page of `owner`'s active profiles, oldest first.
 pub fn list(conn: &mut DbConnection, owner: Owner, page: Page) -> QueryResult<Vec<OauthProfile>> {
     oauth_profiles::table
         .filter(oauth_profiles::owner_id.eq(owner.user_id))
         .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id))
+        .filter(oauth_profiles::state.eq(ACTIVE))
         .filter(oauth_profiles::id.gt(page.after))
         .order(oauth_profiles::id)
         .limit(page.limit)
@@ -191,14 +299,17 @@ pub fn list(conn: &mut DbConnection, owner: Owner, page: Page) -> QueryResult<Ve
         .load(conn)
 }
 
-/// Replaces `owner`'s profile `id` with `input`, its tokens sealed for the row; whether it
-/// existed.
+/// Replaces `owner`'s active profile `id` with `input`, its tokens sealed for the row, if its
+/// link is still as the request left it: for [`Link::Kept`], linked to `input`'s application;
+/// for [`Link::New`] (step C3), holding it as its pending link, which becomes the link.
+/// Whether a row was written.
 pub fn update(
     conn: &mut DbConnection,
     ring: &KeyRing,
     owner: Owner,
     id: i64,
     input: &OauthProfileInput,
+    link: Link,
 ) -> QueryResult<bool> {
     let (access_token, refresh_token) = sealed_tokens(ring, id, input);
     let changes = OauthProfileChangeset {
@@ -209,15 +320,25 @@ pub fn update(
         refresh_token: &refresh_token,
         updated_at: chrono::Utc::now().naive_utc(),
     };
-    diesel::update(
-        oauth_profiles::table
-            .find(id)
-            .filter(oauth_profiles::owner_id.eq(owner.user_id))
-            .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id)),
-    )
-    .set(&changes)
-    .execute(conn)
-    .map(|n| n > 0)
+    let row = owned_active(owner, id);
+    let updated = match link {
+        Link::Kept => diesel::update(
+            row.filter(oauth_profiles::oauth_app_id.eq(input.oauth_app_id))
+                .filter(oauth_profiles::pending_app_id.is_null()),
+        )
+        .set(&changes)
+        .execute(conn)?,
+        Link::New => {
+            diesel::update(row.filter(oauth_profiles::pending_app_id.eq(input.oauth_app_id)))
+                .set((
+                    &changes,
+                    oauth_profiles::pending_app_id.eq(None::<i64>),
+                    oauth_profiles::pending_since.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?
+        }
+    };
+    Ok(updated > 0)
 }
 
 /// Re-seals every token not sealed with the active key (see [`secrets::reseal_rows!`]).
@@ -236,27 +357,26 @@ pub fn reseal_tokens(
     Ok(report)
 }
 
-/// Deletes `owner`'s profile `id`; whether it existed.
+/// Deletes `owner`'s active profile `id`; whether it existed.
 pub fn delete(conn: &mut DbConnection, owner: Owner, id: i64) -> QueryResult<bool> {
-    diesel::delete(
-        oauth_profiles::table
-            .find(id)
-            .filter(oauth_profiles::owner_id.eq(owner.user_id))
-            .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id)),
-    )
-    .execute(conn)
-    .map(|n| n > 0)
+    diesel::delete(owned_active(owner, id))
+        .execute(conn)
+        .map(|n| n > 0)
 }
 
 /// How many profiles, of any owner, use the application `app_id`, and the distinct tenants of
-/// their owners in ascending order.
+/// their owners in ascending order: pending profiles and pending links count, so that a
+/// delete or move asked after they were committed sees them (docs/consistency.md, I1).
 pub fn app_usage(conn: &mut DbConnection, app_id: i64) -> QueryResult<(i64, Vec<i64>)> {
+    let uses = oauth_profiles::oauth_app_id
+        .eq(app_id)
+        .or(oauth_profiles::pending_app_id.eq(app_id));
     let profiles = oauth_profiles::table
-        .filter(oauth_profiles::oauth_app_id.eq(app_id))
+        .filter(uses)
         .count()
         .get_result(conn)?;
     let tenants = oauth_profiles::table
-        .filter(oauth_profiles::oauth_app_id.eq(app_id))
+        .filter(uses)
         .select(oauth_profiles::owner_tenant_id)
         .distinct()
         .order(oauth_profiles::owner_tenant_id)
@@ -264,7 +384,20 @@ pub fn app_usage(conn: &mut DbConnection, app_id: i64) -> QueryResult<(i64, Vec<
     Ok((profiles, tenants))
 }
 
-/// Deletes every profile of `owner` (a user being deleted); how many went.
-pub fn delete_all_owned(conn: &mut DbConnection, owner: i64) -> QueryResult<usize> {
-    diesel::delete(oauth_profiles::table.filter(oauth_profiles::owner_id.eq(owner))).execute(conn)
+/// Deletes every profile of `owner`; how many went. For a user being deleted (`tombstone`),
+/// with their tombstone in the same transaction, after which [`insert`] refuses them
+/// (db::owners); for a user moved to another tenant, the profiles only.
+pub fn delete_all_owned(
+    conn: &mut DbConnection,
+    owner: i64,
+    tombstone: bool,
+) -> QueryResult<usize> {
+    let delete = |conn: &mut DbConnection| {
+        diesel::delete(oauth_profiles::table.filter(oauth_profiles::owner_id.eq(owner)))
+            .execute(conn)
+    };
+    match tombstone {
+        true => db::owners::purge_owner(conn, owner, delete),
+        false => delete(conn),
+    }
 }

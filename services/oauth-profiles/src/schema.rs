@@ -12,5 +12,8 @@ diesel::table! {
         refresh_token -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        state -> Text,
+        pending_app_id -> Nullable<BigInt>,
+        pending_since -> Nullable<Timestamp>,
     }
 }

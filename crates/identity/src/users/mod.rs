@@ -25,6 +25,7 @@ pub use store::{
     check_change, check_name, create, create_first, deactivate, delete, replace, Access, NewUser,
     Replaced, UserChangeset,
 };
+pub(crate) use store::{keep_an_administrator, locked_for_change};
 
 /// A user, with their permissions and administered tenants. (`Default` is an empty one, for
 /// tests that need a user as stored.)

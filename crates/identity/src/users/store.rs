@@ -143,6 +143,9 @@ pub fn replace(
 ) -> Result<Replaced, IdentityError> {
     write_transaction(conn, |conn| {
         let current = locked_for_change(conn, id, rule)?;
+        if crate::deletions::find(conn, id)?.is_some() {
+            return Err(IdentityError::BeingDeleted(id));
+        }
         check_tenants(conn, &change.access)?;
         if !change.access.is_active_admin() {
             keep_an_administrator(conn, &current)?;
@@ -228,7 +231,7 @@ fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<User, IdentityEr
 }
 
 /// User `id` under lock as the rule sees them.
-fn locked_for_change(
+pub(crate) fn locked_for_change(
     conn: &mut DbConnection,
     id: i64,
     rule: impl Fn(&User) -> Result<(), ApiError>,
@@ -241,7 +244,10 @@ fn locked_for_change(
 
 /// [`IdentityError::LastAdministrator`] when `current` is an active administrator and no
 /// other is. Call after [`lock_users`].
-fn keep_an_administrator(conn: &mut DbConnection, current: &User) -> Result<(), IdentityError> {
+pub(crate) fn keep_an_administrator(
+    conn: &mut DbConnection,
+    current: &User,
+) -> Result<(), IdentityError> {
     if current.is_active_admin() && !another_active_admin(conn, current.id)? {
         return Err(IdentityError::LastAdministrator);
     }

@@ -7,6 +7,7 @@
 )]
 
 mod concurrency;
+mod deletions;
 mod helpers;
 mod invariants;
 mod migrations;

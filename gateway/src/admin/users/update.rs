@@ -85,7 +85,7 @@ async fn purge_moved_profiles(authenticator: &Authenticator, purge: &OwnerPurge,
             let token = authenticator.system_token()?;
             purge
                 .oauth_profiles
-                .purge_owner(&token, id)
+                .purge_moved_owner(&token, id)
                 .await
                 .map_err(ApiError::from)
         };

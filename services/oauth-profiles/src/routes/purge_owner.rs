@@ -4,20 +4,28 @@ use api_common::peer::Purged;
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::PeerCaller;
+use oauth_profiles_client::PurgeQuery;
 
 use crate::models;
 
 /// `DELETE /internal/owners/{id}` -> 200 `{"deleted": N}`: every profile of user `id` goes.
 /// For the gateway when it deletes a user, with its system token only (403 otherwise); 0 when
-/// there is nothing (left) to delete.
+/// there is nothing (left) to delete. A deleted user's tombstone is committed with the purge,
+/// so no profile of theirs can be written afterwards; `?moved=true` (a user moved to another
+/// tenant, who lives on) purges without one.
 pub async fn purge_owner(
     PeerCaller(caller): PeerCaller,
     pool: web::Data<DbPool>,
     IdPath(owner): IdPath,
+    query: web::Query<PurgeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_system()?;
-    let deleted = run_db(&pool, move |conn| models::delete_all_owned(conn, owner)).await?;
-    log::info!("purged {deleted} OAuth profile(s) of deleted user {owner}");
+    let tombstone = !query.moved;
+    let deleted = run_db(&pool, move |conn| {
+        models::delete_all_owned(conn, owner, tombstone)
+    })
+    .await?;
+    log::info!("purged {deleted} OAuth profile(s) of user {owner} (deleted: {tombstone})");
     Ok(HttpResponse::Ok().json(Purged {
         deleted: deleted as u64,
     }))
