@@ -326,7 +326,11 @@ fn seed_profiles(
                 user_id: owner,
                 tenant_id: tenant,
             };
-            models::insert(conn, ring, owner, &input).map(|profile| profile.id)
+            // Inserted pending and activated at once, as a create whose application check
+            // passed (the seed's application exists and is live).
+            let id = models::insert(conn, ring, owner, &input)?.id;
+            models::activate(conn, id)?;
+            Ok(id)
         },
     )?;
     report.print(existing_plus(existing, rows));
