@@ -1,12 +1,15 @@
-//! User deletions carried out as durable work (docs/consistency.md, I2).
+//! User deletions and tenant purges carried out as durable work (docs/consistency.md, I2 and
+//! tenant deletion).
 //!
 //! `DELETE /api/admin/users/{id}` records the deletion with the user's deactivation
-//! (`identity::deletions::request`) and tries [`Deletions::carry_out`] at once. Whatever it
-//! could not finish, the [`worker`] of every replica finishes: every [`TICK`] it takes the due
-//! deletions under a lease, asks both services to purge the user, records each confirmation,
-//! and deletes the user once both are in. A replica is named by its host and port, so that
-//! after a restart it takes back at once what its earlier run held instead of waiting for the
-//! lease to expire.
+//! (`identity::deletions::request`) and tries [`Deletions::carry_out`] at once;
+//! `DELETE /api/admin/tenants/{id}` records the purge of the tenant's OAuth applications with
+//! the tenant's deletion and tries [`Deletions::purge_tenant`] at once. Whatever they could not
+//! finish, the [`worker`] of every replica finishes: every [`TICK`] it takes the due work under
+//! a lease, asks the services to purge, records each confirmation, and deletes the user once
+//! both purges are in (the tenant's record once oauth-apps confirms). A replica is named by its
+//! host and port, so that after a restart it takes back at once what its earlier run held
+//! instead of waiting for the lease to expire.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -15,6 +18,8 @@ use std::time::Duration;
 use api_common::ApiError;
 use db::DbPool;
 use identity::deletions::{self, Purge};
+use identity::tenant_purges;
+use tokio::time::Instant;
 
 use crate::admin::OwnerPurge;
 use crate::auth::Authenticator;
@@ -95,11 +100,37 @@ impl Deletions {
         Ok(done)
     }
 
+    /// Carries out the purge of deleted tenant `id`'s OAuth applications, which this replica
+    /// holds: oauth-apps purges them under a tombstone, then the record goes. `Err` when
+    /// oauth-apps could not be reached.
+    pub async fn purge_tenant(&self, id: i64) -> Result<bool, ApiError> {
+        let rows = self
+            .with_retries(
+                |token| async move { self.purge.oauth_apps.purge_tenant(&token, id).await },
+            )
+            .await?;
+        identity::run(&self.pool, move |conn| {
+            tenant_purges::done(conn, id).map_err(identity::IdentityError::from)
+        })
+        .await?;
+        log::info!("deleted tenant {id}: {rows} OAuth application(s) purged");
+        Ok(true)
+    }
+
     /// Gives the deletion of user `id` back, to be taken again after `retry_in`.
     pub async fn release(&self, id: i64, retry_in: Duration) -> Result<(), ApiError> {
+        self.give_back(Work::UserDeletion, id, retry_in).await
+    }
+
+    /// Gives `work` on `id` back, to be taken again after `retry_in`.
+    pub async fn give_back(&self, work: Work, id: i64, retry_in: Duration) -> Result<(), ApiError> {
         let holder = self.holder.clone();
         identity::run(&self.pool, move |conn| {
-            deletions::release(conn, id, &holder, retry_in).map_err(identity::IdentityError::from)
+            match work {
+                Work::UserDeletion => deletions::release(conn, id, &holder, retry_in),
+                Work::TenantPurge => tenant_purges::release(conn, id, &holder, retry_in),
+            }
+            .map_err(identity::IdentityError::from)
         })
         .await
         .map_err(ApiError::from)
@@ -137,43 +168,94 @@ impl Deletions {
         }
     }
 
-    /// One pass: takes the due deletions (on the first pass, also those this replica's name
-    /// held before a restart) and carries each out. `failures` counts the passes each has failed
-    /// in a row, for the backoff.
-    async fn pass(&self, first: bool, failures: &mut HashMap<i64, u32>) -> Result<(), ApiError> {
-        let reclaim = first.then(|| self.holder.clone());
-        let due = identity::run(&self.pool, move |conn| {
-            deletions::due(conn, BATCH, reclaim.as_deref()).map_err(identity::IdentityError::from)
-        })
-        .await?;
-        for id in due {
-            let holder = self.holder.clone();
-            let taken = identity::run(&self.pool, move |conn| {
-                deletions::take(conn, id, &holder, LEASE, first)
-                    .map_err(identity::IdentityError::from)
+    /// One pass: takes the due work of both kinds (on the first pass, also what this replica's
+    /// name held before a restart) and carries each out. `failures` remembers the work this
+    /// replica failed, for the backoff and so that it leaves the work to the others first.
+    async fn pass(
+        &self,
+        first: bool,
+        failures: &mut HashMap<(Work, i64), Failed>,
+    ) -> Result<(), ApiError> {
+        for work in [Work::UserDeletion, Work::TenantPurge] {
+            let reclaim = first.then(|| self.holder.clone());
+            let due = identity::run(&self.pool, move |conn| {
+                match work {
+                    Work::UserDeletion => deletions::due(conn, BATCH, reclaim.as_deref()),
+                    Work::TenantPurge => tenant_purges::due(conn, BATCH, reclaim.as_deref()),
+                }
+                .map_err(identity::IdentityError::from)
             })
             .await?;
-            if !taken {
-                continue;
-            }
-            match self.carry_out(id).await {
-                Ok(true) => {
-                    failures.remove(&id);
+            for id in due {
+                // Work this replica failed is left to the others for one tick after it is due
+                // again (this replica may be the one that cannot reach the service); taken
+                // here only if none of them did.
+                if failures
+                    .get(&(work, id))
+                    .is_some_and(|failed| Instant::now() < failed.others_first_until)
+                {
+                    continue;
                 }
-                outcome => {
-                    let failed = failures.entry(id).or_insert(0);
-                    *failed += 1;
-                    let retry_in = backoff(*failed);
-                    if let Err(err) = outcome {
-                        log::warn!(
-                            "deleting user {id} failed ({err}); trying again in {retry_in:?}"
-                        );
+                let holder = self.holder.clone();
+                let taken = identity::run(&self.pool, move |conn| {
+                    match work {
+                        Work::UserDeletion => deletions::take(conn, id, &holder, LEASE, first),
+                        Work::TenantPurge => tenant_purges::take(conn, id, &holder, LEASE, first),
                     }
-                    self.release(id, retry_in).await?;
+                    .map_err(identity::IdentityError::from)
+                })
+                .await?;
+                if !taken {
+                    continue;
                 }
+                let outcome = match work {
+                    Work::UserDeletion => self.carry_out(id).await,
+                    Work::TenantPurge => self.purge_tenant(id).await,
+                };
+                if let Ok(true) = outcome {
+                    failures.remove(&(work, id));
+                    continue;
+                }
+                let failed = failures.entry((work, id)).or_insert(Failed {
+                    times: 0,
+                    others_first_until: Instant::now(),
+                });
+                failed.times += 1;
+                let retry_in = backoff(failed.times);
+                failed.others_first_until = Instant::now() + retry_in + TICK;
+                if let Err(err) = outcome {
+                    log::warn!("{work} {id} failed ({err}); trying again in {retry_in:?}");
+                }
+                self.give_back(work, id, retry_in).await?;
             }
         }
         Ok(())
+    }
+}
+
+/// Work this replica failed: how many passes in a row, and until when it leaves the work to
+/// the other replicas.
+#[derive(Debug, Clone, Copy)]
+struct Failed {
+    times: u32,
+    others_first_until: Instant,
+}
+
+/// The kinds of durable work the worker carries out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Work {
+    /// `identity::deletions`: a user's rows in both services, then the user.
+    UserDeletion,
+    /// `identity::tenant_purges`: a deleted tenant's OAuth applications.
+    TenantPurge,
+}
+
+impl std::fmt::Display for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Work::UserDeletion => "deleting user",
+            Work::TenantPurge => "purging the applications of tenant",
+        })
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod auth;
 mod bootstrap;
+pub mod consistency;
 pub mod deletions;
 pub mod forward;
 pub mod on_behalf;
@@ -158,6 +159,10 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             upstreams.http.clone(),
             upstreams.client_registration.base().to_owned(),
         ),
+        oauth_apps: oauth_apps_client::OauthAppsClient::new(
+            upstreams.http.clone(),
+            upstreams.oauth_apps.base().to_owned(),
+        ),
     };
     let pool = db::connect(
         "GATEWAY_DATABASE_URL",
@@ -296,7 +301,7 @@ fn access_log() -> Condition<Logger> {
     )
 }
 
-fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {
+pub(crate) fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {
     let variable = "TOKEN_SIGNING_KEY_FILE";
     let pem = std::fs::read(&config.token_signing_key_file).map_err(|e| StartError::KeyFile {
         variable: variable.to_owned(),

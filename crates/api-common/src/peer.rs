@@ -215,10 +215,13 @@ impl Peer {
     /// and says how many there were (0 when none, so a retry is harmless). Needs the gateway's
     /// system token.
     pub async fn purge_owner(&self, system_token: &str, user_id: i64) -> Result<u64, PeerError> {
-        let request = self.request(
-            reqwest::Method::DELETE,
-            &format!("/internal/owners/{user_id}"),
-        );
+        self.purge(system_token, &format!("/internal/owners/{user_id}"))
+            .await
+    }
+
+    /// `DELETE path`, an internal purge that answers [`Purged`]: how many rows went.
+    pub async fn purge(&self, system_token: &str, path: &str) -> Result<u64, PeerError> {
+        let request = self.request(reqwest::Method::DELETE, path);
         let purged: Purged = self.call(request, system_token).await?;
         Ok(purged.deleted)
     }

@@ -8,6 +8,7 @@
 //! drift apart.
 
 mod application;
+mod audit;
 
 use std::fmt;
 
@@ -15,6 +16,8 @@ use api_common::peer::Peer;
 pub use api_common::peer::PeerError;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
+
+pub use audit::{ApplicationOwner, ApplicationOwners};
 
 pub use application::{
     ClientApplication, ClientApplicationList, ClientApplicationRequest, ClientSecretText,

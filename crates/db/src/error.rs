@@ -38,13 +38,22 @@ impl From<DbError> for ApiError {
                 | diesel::result::DatabaseErrorKind::UnableToSendCommand,
                 info,
             )) => ApiError::unavailable("database", info.message()),
-            DbError::Query(cause) if crate::owners::OwnerDeleted::find(&cause).is_some() => {
-                ApiError::forbidden("The user has been deleted")
-            }
-            DbError::Query(cause) => ApiError::internal(format!("database query failed: {cause}")),
+            DbError::Query(cause) => refused_or_failed(cause),
             DbError::Canceled => ApiError::unavailable("database", "the blocking pool is gone"),
         }
     }
+}
+
+/// A query's failure: a write refused by a tombstone (`db::owners`) is the caller's to know
+/// about; anything else is 500, its cause logged and not shown.
+fn refused_or_failed(cause: diesel::result::Error) -> ApiError {
+    if crate::owners::OwnerDeleted::find(&cause).is_some() {
+        return ApiError::forbidden("The user has been deleted");
+    }
+    if let Some(tenant) = crate::owners::TenantDeleted::find(&cause) {
+        return ApiError::invalid_field("tenantId", format!("there is no tenant {tenant}"));
+    }
+    ApiError::internal(format!("database query failed: {cause}"))
 }
 
 /// The answer to a write refused by a unique constraint, given by the caller (the constraint

@@ -8,7 +8,7 @@
 //! checks the confirmations under its own locks, so a replica that outlives its lease does no
 //! harm.
 
-use chrono::{NaiveDateTime, TimeDelta, Utc};
+use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
 
@@ -53,13 +53,7 @@ pub struct Requested {
     pub taken: bool,
 }
 
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-fn expiry(lease: std::time::Duration) -> NaiveDateTime {
-    now() + TimeDelta::from_std(lease).unwrap_or(TimeDelta::seconds(30))
-}
+use crate::leases::{expiry, now};
 
 /// Deletes user `id` as durable work, if `rule` allows it for the user as stored: in one
 /// transaction the user is made inactive and the deletion recorded, under a lease held by
@@ -105,6 +99,12 @@ pub fn request(
     })
 }
 
+/// How many deletions are recorded and not finished.
+pub fn count(conn: &mut DbConnection) -> QueryResult<u64> {
+    let count: i64 = user_deletions::table.count().get_result(conn)?;
+    Ok(u64::try_from(count).unwrap_or_default())
+}
+
 /// The deletion record of user `id`, if they are being deleted.
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Deletion>> {
     user_deletions::table
@@ -114,70 +114,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Deletion>> {
         .optional()
 }
 
-/// Up to `limit` deletions whose lease has expired, oldest first; with `reclaim`, those held
-/// by `reclaim` too (a replica restarted under the same name: its earlier run is gone).
-pub fn due(conn: &mut DbConnection, limit: i64, reclaim: Option<&str>) -> QueryResult<Vec<i64>> {
-    let mut query = user_deletions::table
-        .order(user_deletions::requested_at)
-        .limit(limit)
-        .select(user_deletions::user_id)
-        .into_boxed();
-    query = match reclaim {
-        Some(holder) => query.filter(
-            user_deletions::lease_expires_at
-                .lt(now())
-                .or(user_deletions::lease_holder.eq(holder)),
-        ),
-        None => query.filter(user_deletions::lease_expires_at.lt(now())),
-    };
-    query.load(conn)
-}
-
-/// Takes the deletion of user `id` for `holder` until `lease` from now, if its lease has
-/// expired (or, with `reclaim`, is `holder`'s own from an earlier run): one statement, so of
-/// two replicas at once one takes it. Whether it was taken.
-pub fn take(
-    conn: &mut DbConnection,
-    id: i64,
-    holder: &str,
-    lease: std::time::Duration,
-    reclaim: bool,
-) -> QueryResult<bool> {
-    let set = (
-        user_deletions::lease_holder.eq(holder),
-        user_deletions::lease_expires_at.eq(expiry(lease)),
-    );
-    let expired = user_deletions::lease_expires_at.lt(now());
-    let row = user_deletions::table.find(id);
-    match reclaim {
-        true => diesel::update(row.filter(expired.or(user_deletions::lease_holder.eq(holder))))
-            .set(set)
-            .execute(conn),
-        false => diesel::update(row.filter(expired)).set(set).execute(conn),
-    }
-    .map(|taken| taken == 1)
-}
-
-/// Gives the deletion of user `id` back, if `holder` holds it, to be taken again after
-/// `retry_in` (a purge failed).
-pub fn release(
-    conn: &mut DbConnection,
-    id: i64,
-    holder: &str,
-    retry_in: std::time::Duration,
-) -> QueryResult<()> {
-    diesel::update(
-        user_deletions::table
-            .find(id)
-            .filter(user_deletions::lease_holder.eq(holder)),
-    )
-    .set((
-        user_deletions::lease_holder.eq(None::<String>),
-        user_deletions::lease_expires_at.eq(expiry(retry_in)),
-    ))
-    .execute(conn)
-    .map(drop)
-}
+crate::leases::leased_work!(user_deletions, user_id);
 
 /// Records that `purge` was confirmed for user `id`. Whoever holds the lease: a purge that
 /// was confirmed stays true.

@@ -14,8 +14,10 @@
 
 pub mod deletions;
 mod error;
+mod leases;
 mod lock;
 pub mod schema;
+pub mod tenant_purges;
 pub mod tenants;
 pub mod users;
 pub mod views;

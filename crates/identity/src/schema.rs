@@ -62,3 +62,14 @@ diesel::table! {
 }
 
 diesel::joinable!(user_deletions -> users (user_id));
+
+diesel::table! {
+    /// A deleted tenant whose OAuth applications are yet to be purged: who holds the work until
+    /// when.
+    tenant_purges (tenant_id) {
+        tenant_id -> BigInt,
+        requested_at -> Timestamp,
+        lease_holder -> Nullable<Text>,
+        lease_expires_at -> Timestamp,
+    }
+}

@@ -109,10 +109,16 @@ pub fn update(
     .ok_or(IdentityError::TenantNotFound(id))
 }
 
-/// Deletes tenant `id`, and with it every user's administrative access to it. Refused for the
-/// system tenant and for a tenant users belong to, counted under a lock that keeps users from
-/// joining it meanwhile (see `lock`).
-pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), IdentityError> {
+/// Deletes tenant `id`, and with it every user's administrative access to it, and records the
+/// purge of its OAuth applications in the same transaction, leased to `holder` for `lease`
+/// ([`crate::tenant_purges`]). Refused for the system tenant and for a tenant users belong to,
+/// counted under a lock that keeps users from joining it meanwhile (see `lock`).
+pub fn delete(
+    conn: &mut DbConnection,
+    id: i64,
+    holder: &str,
+    lease: std::time::Duration,
+) -> Result<(), IdentityError> {
     if id == SYSTEM_TENANT_ID {
         return Err(IdentityError::SystemTenant);
     }
@@ -129,6 +135,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), IdentityError> {
         }
         // `user_administered_tenants` rows go with it (ON DELETE CASCADE).
         diesel::delete(tenants::table.find(id)).execute(conn)?;
+        crate::tenant_purges::record(conn, id, holder, lease)?;
         Ok(())
     })
 }

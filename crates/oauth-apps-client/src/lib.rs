@@ -4,6 +4,10 @@
 //! its owner may use. The service itself serializes its answers with these same types, so the
 //! two cannot drift apart.
 
+mod audit;
+
+pub use audit::{AppPlacement, AppPlacements};
+
 use api_common::fields::schema::{self, HttpUrl, IdInput};
 use api_common::peer::{json_body, Peer};
 use reqwest::{Method, StatusCode};
@@ -136,6 +140,15 @@ impl OauthAppsClient {
     /// (docs/consistency.md, I1).
     pub async fn get_live(&self, token: &str, id: i64) -> Result<Option<OauthApp>, PeerError> {
         self.read(token, &format!("/api/mgmt/oauthapps/{id}?live=true"))
+            .await
+    }
+
+    /// Deletes every application of the deleted tenant `tenant_id` and refuses new ones
+    /// there from then on (`DELETE /internal/tenants/{id}`); how many went. Needs the
+    /// gateway's system token; safe to repeat.
+    pub async fn purge_tenant(&self, system_token: &str, tenant_id: i64) -> Result<u64, PeerError> {
+        self.0
+            .purge(system_token, &format!("/internal/tenants/{tenant_id}"))
             .await
     }
 

@@ -6,6 +6,10 @@
 //! its answers with these same types, and the OpenAPI document (`api-doc`) is built from them,
 //! so the three cannot drift apart.
 
+mod audit;
+
+pub use audit::{ProfileLink, ProfileLinks, UnlinkedQuery};
+
 use api_common::fields::schema::{self, IdInput};
 use api_common::peer::Peer;
 pub use api_common::peer::PeerError;
@@ -114,19 +118,18 @@ impl OauthProfilesClient {
         self.0.purge_owner(system_token, user_id).await
     }
 
-    /// Deletes every profile of the user `user_id`, who was moved to another tenant and lives
-    /// on: unlike [`Self::purge_owner`], no tombstone refuses their later profiles.
+    /// Deletes the profiles of the user `user_id`, who was moved to another tenant and lives
+    /// on, made in any tenant but `tenant_id`, the one they belong to now: unlike
+    /// [`Self::purge_owner`], no tombstone refuses their later profiles, and those of their
+    /// current tenant stay.
     pub async fn purge_moved_owner(
         &self,
         system_token: &str,
         user_id: i64,
+        tenant_id: i64,
     ) -> Result<u64, PeerError> {
-        let path = format!("/internal/owners/{user_id}?moved=true");
-        let purged: api_common::peer::Purged = self
-            .0
-            .call(self.0.request(Method::DELETE, &path), system_token)
-            .await?;
-        Ok(purged.deleted)
+        let path = format!("/internal/owners/{user_id}?moved=true&tenant={tenant_id}");
+        self.0.purge(system_token, &path).await
     }
 }
 
@@ -136,6 +139,9 @@ pub struct PurgeQuery {
     /// The user was moved to another tenant and is not deleted: no tombstone.
     #[serde(default)]
     pub moved: bool,
+    /// With `moved`: the tenant the user belongs to now, whose profiles stay.
+    #[serde(default)]
+    pub tenant: Option<i64>,
 }
 
 #[cfg(test)]

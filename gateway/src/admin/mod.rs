@@ -14,15 +14,18 @@ pub mod views;
 
 use actix_web::web;
 use client_registration_client::ClientRegistrationClient;
+use oauth_apps_client::OauthAppsClient;
 use oauth_profiles_client::OauthProfilesClient;
 
 use crate::routes::reject_method;
 
-/// The services that hold rows owned by a user, asked to purge them when the user is deleted.
+/// The services that hold rows owned by a user, asked to purge them when the user is deleted,
+/// and oauth-apps, asked to purge a deleted tenant's applications.
 #[derive(Debug, Clone)]
 pub struct OwnerPurge {
     pub oauth_profiles: OauthProfilesClient,
     pub client_registration: ClientRegistrationClient,
+    pub oauth_apps: OauthAppsClient,
 }
 
 /// The routes [`configure`] registers, as the public sees them (inside the `/api` scope):

@@ -13,7 +13,7 @@ use std::fmt;
 use api_common::http::Page;
 use api_common::ApiError;
 use chrono::NaiveDateTime;
-use client_registration_client::{ClientApplication, ClientSecretText};
+use client_registration_client::{ApplicationOwner, ClientApplication, ClientSecretText};
 use db::DbConnection;
 use diesel::prelude::*;
 use secrets::HashKey;
@@ -256,6 +256,24 @@ pub fn delete_all_owned(conn: &mut DbConnection, owner_id: i64) -> QueryResult<u
     db::owners::purge_owner(conn, owner_id, |conn| {
         diesel::delete(client_apps::table.filter(client_apps::owner_id.eq(owner_id))).execute(conn)
     })
+}
+
+/// A page of the owners of applications and how many each has (the consistency check).
+pub fn owners(conn: &mut DbConnection, page: Page) -> QueryResult<Vec<ApplicationOwner>> {
+    let rows: Vec<(i64, i64)> = client_apps::table
+        .filter(client_apps::owner_id.gt(page.after))
+        .group_by(client_apps::owner_id)
+        .order(client_apps::owner_id)
+        .limit(page.limit)
+        .select((client_apps::owner_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(owner_id, applications)| ApplicationOwner {
+            owner_id,
+            applications: u64::try_from(applications).unwrap_or_default(),
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use oauth_profiles_client::OauthProfilesClient;
 use secrets::ResealReport;
 use service_kit::{peer_client, Application, StartError};
 
-pub use routes::{configure, ROUTES};
+pub use routes::{configure, INTERNAL_ROUTES, ROUTES};
 
 pub const MIGRATIONS: Migrations = Migrations {
     postgres: POSTGRES_MIGRATIONS,

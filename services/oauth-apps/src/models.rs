@@ -7,7 +7,7 @@ use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
-use oauth_apps_client::{OauthApp as OauthAppView, OauthAppSummary};
+use oauth_apps_client::{AppPlacement, OauthApp as OauthAppView, OauthAppSummary};
 use secrets::{KeyRing, Place, ResealReport};
 
 use crate::domain::OauthAppInput;
@@ -140,7 +140,8 @@ impl OauthApp {
 
 /// Stores a new application of `tenant_id`, made by `created_by`, its client secret sealed for
 /// the new row, in one transaction (the seal needs the row's id); the application as create
-/// answers it, with the secret as sent.
+/// answers it, with the secret as sent. Refused ([`db::owners::TenantDeleted`]) in a tenant
+/// that was deleted.
 pub fn insert(
     conn: &mut DbConnection,
     ring: &KeyRing,
@@ -164,6 +165,7 @@ pub fn insert(
         diesel::update(oauth_apps::table.find(app.id))
             .set(oauth_apps::client_secret.eq(&sealed))
             .execute(conn)?;
+        db::owners::guard_tenant(conn, tenant_id)?;
         Ok(app.into_view_with(Some(input.client_secret.clone())))
     })
 }
@@ -215,6 +217,7 @@ pub enum Fence<'a> {
 /// Replaces `id`'s columns with `input` in `tenant_id`, its client secret sealed for the row,
 /// if `fence` still holds (a move's write also makes the application live again); the
 /// application as update answers it, with the secret as sent, or `None` when no row matched.
+/// Refused ([`db::owners::TenantDeleted`]) when `tenant_id` was deleted.
 pub fn update(
     conn: &mut DbConnection,
     ring: &KeyRing,
@@ -243,6 +246,7 @@ pub fn update(
         if updated == 0 {
             return Ok(None);
         }
+        db::owners::guard_tenant(conn, tenant_id)?;
         let app = find(conn, id)?;
         Ok(app.map(|app| app.into_view_with(Some(input.client_secret.clone()))))
     })
@@ -317,6 +321,32 @@ pub fn reseal_client_secrets(
     batch: i64,
 ) -> QueryResult<ResealReport> {
     secrets::reseal_rows!(conn, ring, batch, oauth_apps.client_secret)
+}
+
+/// A page of every application's tenant and state (the consistency check).
+pub fn placements(conn: &mut DbConnection, page: Page) -> QueryResult<Vec<AppPlacement>> {
+    let rows: Vec<(i64, i64, String)> = oauth_apps::table
+        .filter(oauth_apps::id.gt(page.after))
+        .order(oauth_apps::id)
+        .limit(page.limit)
+        .select((oauth_apps::id, oauth_apps::tenant_id, oauth_apps::state))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, tenant_id, state)| AppPlacement {
+            id,
+            tenant_id,
+            live: state == LIVE,
+        })
+        .collect())
+}
+
+/// Deletes every application of the deleted tenant `tenant` under its tombstone
+/// ([`db::owners::purge_tenant`]); how many went.
+pub fn purge_tenant(conn: &mut DbConnection, tenant: i64) -> QueryResult<usize> {
+    db::owners::purge_tenant(conn, tenant, |conn| {
+        diesel::delete(oauth_apps::table.filter(oauth_apps::tenant_id.eq(tenant))).execute(conn)
+    })
 }
 
 /// Step D3 of a delete: deletes `id` if `token` still holds it; whether a row went.

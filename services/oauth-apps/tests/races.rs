@@ -131,7 +131,14 @@ async fn start() -> Replicas {
         apps_db: pool(&apps_db, oauth_apps::MIGRATIONS),
         profiles_db: pool(&profiles_db, oauth_profiles::MIGRATIONS),
         signer: TokenSigner::from_pem(&private_pem, Duration::from_secs(60)).unwrap(),
-        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        // Idle connections dropped before the services' keep-alive (5 s) closes them, as the
+        // peers' own pools do: a client that keeps them longer sees a connection closed under
+        // its next request (hyper's IncompleteMessage), whoever the server is.
+        client: reqwest::Client::builder()
+            .no_proxy()
+            .pool_idle_timeout(Duration::from_secs(4))
+            .build()
+            .unwrap(),
         handles,
         backend: if postgres.is_some() {
             "PostgreSQL"
@@ -664,4 +671,76 @@ async fn a_relink_is_checked_like_a_create_and_its_pending_link_counts() {
     let (status, body) =
         profiles(reqwest::Method::PUT, format!("/{id}"), profile("r", second)).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}
+
+/// Item 5 of issue 14: with no fault injected, no create is answered 503. 10,000 profile
+/// creates through both replicas of oauth-profiles (each asks its own oauth-apps replica), in
+/// bursts of 32 at once separated by pauses around the services' keep-alive (5 s) and the
+/// peer pool's idle timeout (4 s), when a pooled connection is most likely to be closed by the
+/// server just as it is reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_thousand_creates_across_replicas_meet_no_503() {
+    const CREATES: usize = 10_000;
+    const BURSTS: usize = 9;
+    const IN_FLIGHT: usize = 32;
+    let replicas = std::sync::Arc::new(start().await);
+    let mut rng = Rng::new("no-fault creates");
+    let apps = [
+        replicas.create_app("shared_a", 5).await,
+        replicas.create_app("shared_b", 1).await,
+    ];
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut sent = 0;
+    let started = Instant::now();
+    for burst in 0..BURSTS {
+        if burst > 0 {
+            let pause = 3_800 + rng.below(1_400);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
+        let share = (CREATES - sent) / (BURSTS - burst);
+        let (tasks, next): (Vec<_>, usize) =
+            (0..IN_FLIGHT).fold((Vec::new(), sent), |(mut tasks, from), lane| {
+                let count = share / IN_FLIGHT + usize::from(lane < share % IN_FLIGHT);
+                let replicas = replicas.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut answers = Vec::with_capacity(count);
+                    for n in from..from + count {
+                        let who = user(50_000 + (n % 10) as i64);
+                        let body = json!({
+                            "name": format!("p{n}"),
+                            "oauthAppId": apps[n % 2],
+                            "refreshToken": "refresh",
+                        });
+                        let (status, answer) = replicas
+                            .send(
+                                reqwest::Method::POST,
+                                format!("{}{PROFILES}", replicas.profiles[n % 2]),
+                                replicas.token(Service::OauthProfiles, &who),
+                                Some(body),
+                            )
+                            .await;
+                        if status != StatusCode::CREATED {
+                            println!("create {n}: {status} {answer}");
+                        }
+                        answers.push(status.as_u16());
+                    }
+                    answers
+                }));
+                (tasks, from + count)
+            });
+        sent = next;
+        for task in tasks {
+            for status in task.await.unwrap() {
+                *statuses.entry(status).or_default() += 1;
+            }
+        }
+    }
+    println!(
+        "no-fault creates ({}): {sent} creates in {BURSTS} bursts over {:?}: statuses {statuses:?}",
+        replicas.backend,
+        started.elapsed()
+    );
+    assert_eq!(sent, CREATES);
+    assert_eq!(statuses.get(&503), None);
+    assert_eq!(statuses.get(&201), Some(&CREATES));
 }

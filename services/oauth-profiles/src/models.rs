@@ -9,7 +9,7 @@ use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
-use oauth_profiles_client::{OauthProfile as ProfileView, OauthProfileSummary};
+use oauth_profiles_client::{OauthProfile as ProfileView, OauthProfileSummary, ProfileLink};
 use secrets::{KeyRing, OpenError, Place, ResealReport};
 
 use crate::domain::{Link, OauthProfileInput};
@@ -384,20 +384,67 @@ pub fn app_usage(conn: &mut DbConnection, app_id: i64) -> QueryResult<(i64, Vec<
     Ok((profiles, tenants))
 }
 
-/// Deletes every profile of `owner`; how many went. For a user being deleted (`tombstone`),
-/// with their tombstone in the same transaction, after which [`insert`] refuses them
-/// (db::owners); for a user moved to another tenant, the profiles only.
-pub fn delete_all_owned(
-    conn: &mut DbConnection,
-    owner: i64,
-    tombstone: bool,
-) -> QueryResult<usize> {
-    let delete = |conn: &mut DbConnection| {
-        diesel::delete(oauth_profiles::table.filter(oauth_profiles::owner_id.eq(owner)))
-            .execute(conn)
-    };
-    match tombstone {
-        true => db::owners::purge_owner(conn, owner, delete),
-        false => delete(conn),
+/// Which of an owner's profiles a purge deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purge {
+    /// The user is deleted: every profile, under their tombstone, after which [`insert`]
+    /// refuses them (db::owners).
+    Deleted,
+    /// The user was moved to this tenant and lives on: their profiles of every other tenant.
+    MovedTo(i64),
+}
+
+/// Deletes `owner`'s profiles as `purge` says; how many went.
+pub fn delete_all_owned(conn: &mut DbConnection, owner: i64, purge: Purge) -> QueryResult<usize> {
+    let owned = oauth_profiles::table.filter(oauth_profiles::owner_id.eq(owner));
+    match purge {
+        Purge::Deleted => {
+            db::owners::purge_owner(conn, owner, |conn| diesel::delete(owned).execute(conn))
+        }
+        Purge::MovedTo(tenant) => {
+            diesel::delete(owned.filter(oauth_profiles::owner_tenant_id.ne(tenant))).execute(conn)
+        }
     }
+}
+
+/// A page of every profile's owner and link, pending ones too (the consistency check).
+pub fn links(conn: &mut DbConnection, page: Page) -> QueryResult<Vec<ProfileLink>> {
+    let rows: Vec<(i64, i64, i64, i64, String, Option<i64>)> = oauth_profiles::table
+        .filter(oauth_profiles::id.gt(page.after))
+        .order(oauth_profiles::id)
+        .limit(page.limit)
+        .select((
+            oauth_profiles::id,
+            oauth_profiles::owner_id,
+            oauth_profiles::owner_tenant_id,
+            oauth_profiles::oauth_app_id,
+            oauth_profiles::state,
+            oauth_profiles::pending_app_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, owner_id, owner_tenant_id, oauth_app_id, state, pending_app_id)| ProfileLink {
+                id,
+                owner_id,
+                owner_tenant_id,
+                oauth_app_id,
+                active: state == ACTIVE,
+                pending_app_id,
+            },
+        )
+        .collect())
+}
+
+/// Deletes profile `id` if it still links to `app_id`; whether it did (the repair of a link
+/// whose application is gone or out of the owner's reach).
+pub fn delete_unlinked(conn: &mut DbConnection, id: i64, app_id: i64) -> QueryResult<bool> {
+    diesel::delete(
+        oauth_profiles::table
+            .find(id)
+            .filter(oauth_profiles::oauth_app_id.eq(app_id)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
 }

@@ -135,6 +135,14 @@ pub fn find_by_name(conn: &mut DbConnection, user_name: &str) -> QueryResult<Opt
     .map(|record| record.map(User::from))
 }
 
+/// Every user's id and tenant, in id order (the consistency check).
+pub fn tenants_of_all(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
+    users::table
+        .order(users::id)
+        .select((users::id, users::tenant_id))
+        .load(conn)
+}
+
 /// The users of `tenants` (every user for `None`), oldest first.
 pub fn list(conn: &mut DbConnection, tenants: Option<&[i64]>) -> QueryResult<Vec<User>> {
     let mut query = users::table

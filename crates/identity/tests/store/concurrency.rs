@@ -9,7 +9,7 @@ use identity::{IdentityError, TenantField};
 use internal_auth::permissions::{ADMINISTRATOR, MGMT_API};
 use internal_auth::SYSTEM_TENANT_ID;
 
-use crate::helpers::{active_admins, anyone, change, user, TestDb};
+use crate::helpers::{active_admins, anyone, change, user, TestDb, LEASE};
 
 const ROUNDS: usize = 10;
 
@@ -114,7 +114,11 @@ fn a_tenant_deleted_while_a_user_joins_it_ends_with_one_or_the_other() {
             };
             users::create(conn, &new).map(drop)
         };
-        let results = at_once(&pool, move |conn| tenants::delete(conn, tenant), join);
+        let results = at_once(
+            &pool,
+            move |conn| tenants::delete(conn, tenant, "test", LEASE),
+            join,
+        );
         let mut conn = pool.get().unwrap();
         let exists = tenants::find(&mut conn, tenant).unwrap().is_some();
         match results {

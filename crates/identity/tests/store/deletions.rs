@@ -9,13 +9,11 @@ use identity::users::{self, User};
 use identity::IdentityError;
 use internal_auth::permissions::ADMINISTRATOR;
 
-use crate::helpers::{user, TestDb};
+use crate::helpers::{user, TestDb, LEASE};
 
 fn anyone(_: &User) -> Result<(), ApiError> {
     Ok(())
 }
-
-const LEASE: Duration = Duration::from_secs(30);
 
 #[test]
 fn a_deletion_is_recorded_leased_and_completed_only_when_both_purges_are_confirmed() {

@@ -82,3 +82,6 @@ pub fn change<'a>(user: &'a User, access: Access<'a>) -> users::UserChangeset<'a
 pub fn anyone(_: &User) -> Result<(), api_common::ApiError> {
     Ok(())
 }
+
+/// The lease store functions are given in these tests.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(30);

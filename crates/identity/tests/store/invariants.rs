@@ -1,13 +1,14 @@
 //! What the store functions refuse, one change at a time.
 
 use api_common::ApiError;
+use identity::tenant_purges;
 use identity::tenants::{self, NewTenant};
 use identity::users::{self, Access, NewUser};
 use identity::{IdentityError, TenantField};
 use internal_auth::permissions::{ADMINISTRATOR, MGMT_API, OAUTH};
 use internal_auth::SYSTEM_TENANT_ID;
 
-use crate::helpers::{active_admins, anyone, change, user, TestDb};
+use crate::helpers::{active_admins, anyone, change, user, TestDb, LEASE};
 
 fn tenant(conn: &mut db::DbConnection, name: &str) -> i64 {
     let new = NewTenant {
@@ -165,20 +166,35 @@ fn a_tenant_with_users_stays_and_a_deleted_one_is_administered_by_nobody() {
     )
     .unwrap();
     assert!(matches!(
-        tenants::delete(&mut conn, SYSTEM_TENANT_ID),
+        tenants::delete(&mut conn, SYSTEM_TENANT_ID, "test", LEASE),
         Err(IdentityError::SystemTenant)
     ));
     assert!(matches!(
-        tenants::delete(&mut conn, a),
+        tenants::delete(&mut conn, a, "test", LEASE),
         Err(IdentityError::TenantHasUsers { tenant_id, users: 1 }) if tenant_id == a
     ));
-    tenants::delete(&mut conn, b).unwrap();
+    tenants::delete(&mut conn, b, "test", LEASE).unwrap();
     assert!(matches!(
-        tenants::delete(&mut conn, b),
+        tenants::delete(&mut conn, b, "test", LEASE),
         Err(IdentityError::TenantNotFound(_))
     ));
     let member = users::find(&mut conn, member.id).unwrap().unwrap();
     assert_eq!(member.administered_tenants, vec![a]);
+
+    // The purge of b's OAuth applications was recorded with its deletion (and only b's), leased
+    // to the replica that deleted it; another replica takes it only once the lease ends.
+    assert_eq!(tenant_purges::pending(&mut conn).unwrap(), vec![b]);
+    assert!(tenant_purges::due(&mut conn, 10, None).unwrap().is_empty());
+    assert_eq!(
+        tenant_purges::due(&mut conn, 10, Some("test")).unwrap(),
+        vec![b]
+    );
+    assert!(!tenant_purges::take(&mut conn, b, "other", LEASE, false).unwrap());
+    tenant_purges::release(&mut conn, b, "test", std::time::Duration::ZERO).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert!(tenant_purges::take(&mut conn, b, "other", LEASE, false).unwrap());
+    tenant_purges::done(&mut conn, b).unwrap();
+    assert!(tenant_purges::pending(&mut conn).unwrap().is_empty());
 
     let renamed = tenants::TenantChangeset {
         name: "A2",

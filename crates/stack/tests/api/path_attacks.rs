@@ -25,7 +25,7 @@ const PREFIXES: [&str; 5] = [
 ];
 
 /// The internal routes, as (method, path, body).
-const TARGETS: [(&str, &str, &str); 3] = [
+const TARGETS: [(&str, &str, &str); 8] = [
     ("GET", "internal/oauth-apps/1/usage", ""),
     (
         "POST",
@@ -33,6 +33,12 @@ const TARGETS: [(&str, &str, &str); 3] = [
         r#"{"clientId":"CLIENT","clientSecret":"SECRET"}"#,
     ),
     ("DELETE", "internal/owners/2", ""),
+    // The consistency check's reads and repairs (docs/consistency.md, I3).
+    ("GET", "internal/profiles", ""),
+    ("GET", "internal/owners", ""),
+    ("GET", "internal/applications", ""),
+    ("DELETE", "internal/profiles/1?oauthAppId=1", ""),
+    ("DELETE", "internal/tenants/2", ""),
 ];
 
 /// Ways of writing "one segment up" and "/", each as an attacker would try them.
@@ -151,7 +157,7 @@ async fn no_spelling_of_a_public_path_reaches_an_internal_route() {
                             code == "222200004" || code == "222200020",
                             "{method} {path}: {answer}"
                         );
-                        for leak in ["valid", "profiles", "deleted", "tenants"] {
+                        for leak in ["valid", "profiles", "deleted", "tenants", "owners"] {
                             assert!(!answer.contains(&format!("\"{leak}\"")), "{path}: {answer}");
                         }
                     }

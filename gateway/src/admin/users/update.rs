@@ -57,7 +57,7 @@ pub async fn update(
     .await?;
     if replaced.moved() {
         authenticator.users_changed();
-        purge_moved_profiles(&authenticator, &purge, id).await;
+        purge_moved_profiles(&pool, &authenticator, &purge, id).await;
     }
     log::info!(
         "{} updated user {id} ({:?}){}",
@@ -74,7 +74,15 @@ pub async fn update(
 
 /// The two purges of a moved user's OAuth profiles: now, and once no replica can still admit
 /// the user with their old tenant (a profile created meanwhile was made in the old tenant).
-async fn purge_moved_profiles(authenticator: &Authenticator, purge: &OwnerPurge, id: i64) {
+/// Each keeps the profiles of the tenant the user belongs to when it runs (read afresh: the
+/// user may have been moved again meanwhile), so that the profiles they make there at once
+/// stay.
+async fn purge_moved_profiles(
+    pool: &DbPool,
+    authenticator: &Authenticator,
+    purge: &OwnerPurge,
+    id: i64,
+) {
     let replicas_refuse_at = tokio::time::Instant::now() + authenticator.user_cache_ttl();
     let mut purged = 0;
     for pass in ["first", "second"] {
@@ -82,10 +90,15 @@ async fn purge_moved_profiles(authenticator: &Authenticator, purge: &OwnerPurge,
             tokio::time::sleep_until(replicas_refuse_at).await;
         }
         let done = async {
+            let current = db::run_db(pool, move |conn| users::find(conn, id)).await?;
+            let Some(user) = current else {
+                // Deleted meanwhile: the deletion purged everything, under a tombstone.
+                return Ok(0);
+            };
             let token = authenticator.system_token()?;
             purge
                 .oauth_profiles
-                .purge_moved_owner(&token, id)
+                .purge_moved_owner(&token, id, user.tenant_id)
                 .await
                 .map_err(ApiError::from)
         };
@@ -93,7 +106,7 @@ async fn purge_moved_profiles(authenticator: &Authenticator, purge: &OwnerPurge,
             Ok(rows) => purged += rows,
             Err(err) => log::warn!(
                 "user {id} moved to another tenant; the {pass} purge of their OAuth profiles \
-                 failed ({err}): they stay out of reach and go with the user's deletion"
+                 failed ({err}): they stay out of reach, and the consistency check lists them"
             ),
         }
     }

@@ -6,6 +6,7 @@
 mod create;
 mod delete;
 mod list;
+mod owners;
 mod purge_owner;
 mod read;
 mod reset;
@@ -30,6 +31,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub const INTERNAL_ROUTES: &[(&str, &str)] = &[
     ("POST", "/internal/client-applications/verify"),
     ("DELETE", "/internal/owners/{id}"),
+    ("GET", "/internal/owners"),
 ];
 
 /// The routes; their handlers take a `web::Data` of the `DbPool` and of the `secrets::HashKey`
@@ -56,6 +58,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/internal/client-applications/verify")
             .route(web::post().to(verify::verify))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/owners")
+            .route(web::get().to(owners::owners))
             .default_service(method_not_allowed_route()),
     )
     .service(

@@ -1,8 +1,13 @@
-//! The oauth-apps routes, one handler per file.
+//! The oauth-apps routes, one handler per file: the management API under `/api/mgmt/...`,
+//! which the gateway forwards, and under `/internal/...`, which it does not, the purge of a
+//! deleted tenant's applications and what the consistency check reads (the gateway's system
+//! token only).
 
 mod create;
 mod delete;
 mod list;
+mod placements;
+mod purge_tenant;
 mod read;
 mod update;
 
@@ -19,6 +24,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/mgmt/oauthapps/{id}"),
 ];
 
+/// The routes [`configure`] registers for the gateway only; it does not forward them.
+pub const INTERNAL_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/internal/applications"),
+    ("DELETE", "/internal/tenants/{id}"),
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/mgmt/oauthapps")
@@ -32,6 +43,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(update::update))
             .route(web::delete().to(delete::delete))
             .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/applications")
+            .route(web::get().to(placements::placements))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/tenants/{id}")
+            .route(web::delete().to(purge_tenant::purge_tenant))
+            .default_service(method_not_allowed_route()),
     );
 }
 
@@ -40,7 +61,7 @@ mod tests {
     use super::*;
 
     #[actix_web::test]
-    async fn the_route_list_is_what_configure_registers() {
-        test_support::assert_route_lists(configure, &[ROUTES]).await;
+    async fn the_route_lists_are_what_configure_registers() {
+        test_support::assert_route_lists(configure, &[ROUTES, INTERNAL_ROUTES]).await;
     }
 }

@@ -1,8 +1,10 @@
 //! The oauth-profiles routes, one handler per file: the management API under `/api/mgmt/...`,
 //! which the gateway forwards, and under `/internal/...`, which it does not, what peers ask: how
-//! many profiles use an OAuth application (oauth-apps, before deleting or moving one) and the
-//! purge of a deleted user's profiles (the gateway's system token only).
+//! many profiles use an OAuth application (oauth-apps, before deleting or moving one), the
+//! purge of a deleted user's profiles, and what the consistency check reads and repairs (the
+//! gateway's system token only).
 
+mod audit;
 mod create;
 mod delete;
 mod list;
@@ -28,6 +30,8 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub const INTERNAL_ROUTES: &[(&str, &str)] = &[
     ("GET", "/internal/oauth-apps/{id}/usage"),
     ("DELETE", "/internal/owners/{id}"),
+    ("GET", "/internal/profiles"),
+    ("DELETE", "/internal/profiles/{id}"),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,6 +56,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/internal/owners/{id}")
             .route(web::delete().to(purge_owner::purge_owner))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/profiles")
+            .route(web::get().to(audit::links))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/profiles/{id}")
+            .route(web::delete().to(audit::delete_unlinked))
             .default_service(method_not_allowed_route()),
     );
 }
