@@ -4,7 +4,9 @@ gateway::global_allocator!();
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    service_kit::init_logging();
+    if let Err(err) = service_kit::init_logging() {
+        return service_kit::exit_code(Err(err));
+    }
     service_kit::exit_code(run().await)
 }
 

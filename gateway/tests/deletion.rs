@@ -71,6 +71,7 @@ impl Services {
             pool_size: 4,
             workers: Some(2),
             max_body_bytes: 256 * 1024,
+            metrics_addr: None,
             encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
             encryption_keys_file: dir.path().join("keys/oauth-apps.keys"),
             encryption_active_key: None,
@@ -87,6 +88,7 @@ impl Services {
                 pool_size: 8,
                 workers: Some(2),
                 max_body_bytes: 256 * 1024,
+                metrics_addr: None,
                 encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
                 encryption_keys_file: dir.path().join("keys/oauth-profiles.keys"),
                 encryption_active_key: None,
@@ -101,6 +103,7 @@ impl Services {
             pool_size: 8,
             workers: Some(2),
             max_body_bytes: 256 * 1024,
+            metrics_addr: None,
             secret_hash_key: Some(secrets::generate_key()),
             secret_hash_key_file: dir.path().join("keys/client-registration.key"),
         })
@@ -141,6 +144,7 @@ impl Services {
             pool_size: 4,
             workers: Some(2),
             max_body_bytes: 256 * 1024,
+            metrics_addr: None,
             password_checks: 4,
             password_queue: 64,
         }

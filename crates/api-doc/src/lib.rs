@@ -64,6 +64,7 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
         paths::create_user, paths::list_users, paths::read_user, paths::update_user,
         paths::delete_user,
         paths::healthz, paths::openapi_json,
+        paths::readyz,
     ),
     components(
         schemas(
