@@ -68,14 +68,16 @@ fi
 exec "$@"
 EOF
 
-# Health check: `hdp-healthcheck PORT` exits 0 when GET /healthz on 127.0.0.1:PORT answers 200
-# (which the binaries do when their database answers). No curl or wget needed.
+# Health check: `hdp-healthcheck PORT [PATH]` exits 0 when GET PATH (default /readyz) on
+# 127.0.0.1:PORT answers 200: the binaries are ready when their database answers with its
+# migrations current (the gateway: and its services are alive). No curl or wget needed.
 COPY --chmod=0755 <<'EOF' /usr/local/bin/hdp-healthcheck
 #!/bin/bash
 set -euo pipefail
-port=${1:?usage: hdp-healthcheck PORT}
+port=${1:?usage: hdp-healthcheck PORT [PATH]}
+path=${2:-/readyz}
 exec 3<>"/dev/tcp/127.0.0.1/${port}"
-printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "${path}" >&3
 IFS= read -r -t 5 status <&3
 exec 3<&-
 [[ "${status}" =~ ^HTTP/1\.[01]\ 200 ]] || { echo "unhealthy: ${status}" >&2; exit 1; }

@@ -280,9 +280,11 @@ check_image_scripts() {
     [[ "$out" == "debug "* ]] || { echo "entrypoint: plain environment not passed on [$out]" >&2; exit 1; }
     echo "hdp-entrypoint: VAR_FILE becomes VAR (trailing newline dropped, VAR_FILE unset), conflicts and unreadable files refused, the command is exec'd"
 
-    # A stand-in for a binary: a static HTTP server with /healthz (200) and without (404).
+    # A stand-in for a binary: a static HTTP server with /readyz and /healthz (200) and without
+    # them (404).
     local port port404 closed
     mkdir -p "$work/up" "$work/down"
+    : >"$work/up/readyz"
     : >"$work/up/healthz"
     port="$(free_port)"
     "$bin/python" -m http.server --bind 127.0.0.1 --directory "$work/up" "$port" >/dev/null 2>&1 &
@@ -296,6 +298,8 @@ check_image_scripts() {
         sleep 0.1
     done
     "$health" "$port" || { echo "hdp-healthcheck: 200 not seen as healthy" >&2; exit 1; }
+    "$health" "$port" /healthz || { echo "hdp-healthcheck: PATH not asked for" >&2; exit 1; }
+    if "$health" "$port" /metrics 2>/dev/null; then echo "hdp-healthcheck: PATH ignored" >&2; exit 1; fi
     for _ in $(seq 50); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port404") 2>/dev/null && break
         sleep 0.1
@@ -304,7 +308,7 @@ check_image_scripts() {
     closed="$(free_port)"
     if "$health" "$closed" 2>/dev/null; then echo "hdp-healthcheck: closed port seen as healthy" >&2; exit 1; fi
     kill "${helper_pids[@]}" 2>/dev/null || true
-    echo "hdp-healthcheck: 200 healthy; 404 and a closed port unhealthy"
+    echo "hdp-healthcheck: 200 on /readyz (or PATH) healthy; 404 and a closed port unhealthy"
 }
 
 check_compose_scripts() {
@@ -394,6 +398,16 @@ BINARIES = {  # package -> (env prefix, port)
     "oauth-profiles": ("OAUTH_PROFILES", 8082),
     "client-registration": ("CLIENT_REGISTRATION", 8083),
 }
+# Each binary's internal listener for GET /metrics ({prefix}_METRICS_ADDR): never published,
+# never behind a Service, reachable only from the monitoring namespace.
+METRICS_PORTS = {
+    "gateway": 9080,
+    "oauth-apps": 9081,
+    "oauth-profiles": 9082,
+    "client-registration": 9083,
+}
+# The label of the namespace whose pods (Prometheus) may scrape the metrics ports.
+MONITORING_NAMESPACE = {"kubernetes.io/metadata.name": "monitoring"}
 SERVICES = ["oauth-apps", "oauth-profiles", "client-registration"]
 # Who may open a connection to whom (source, destination, port), and nothing else.
 EXPECTED_FLOWS = {
@@ -485,8 +499,10 @@ def compose(path):
         if env.get(f"{prefix}_ADDR") != f"0.0.0.0:{port}":
             fail(f"{name}: {prefix}_ADDR must be 0.0.0.0:{port}")
         test = s.get("healthcheck", {}).get("test", [])
-        if test != ["CMD", "hdp-healthcheck", str(port)]:
-            fail(f"{name}: health check must be hdp-healthcheck {port}, found {test}")
+        if test != ["CMD", "hdp-healthcheck", str(port), "/readyz"]:
+            fail(f"{name}: health check must be hdp-healthcheck {port} /readyz, found {test}")
+        if env.get(f"{prefix}_METRICS_ADDR") != f"0.0.0.0:{METRICS_PORTS[name]}":
+            fail(f"{name}: {prefix}_METRICS_ADDR must be 0.0.0.0:{METRICS_PORTS[name]}")
         if (s.get("depends_on") or {}).get("postgres", {}).get("condition") != "service_healthy":
             fail(f"{name}: must wait for a healthy postgres")
         published = s.get("ports") or []
@@ -538,7 +554,7 @@ def compose(path):
         if not str(secret.get("file", "")).startswith(str(Path.cwd() / "deploy/compose/secrets") + "/"):
             fail(f"secret {name}: its file must be under deploy/compose/secrets/")
     done(["compose policy: five services; one image for the four binaries, each its command, "
-          "listen address and health check; only the gateway published; services on the internal "
+          "listen and metrics addresses and readiness health check; only the gateway published; services on the internal "
           "network only; dependencies wait for health; keys, passwords and database URLs only "
           "as secrets under deploy/compose/secrets/"])
 
@@ -601,9 +617,19 @@ def kubernetes(base_path, overlay_path):
             container_ports[name] = ports
             if ports.get("http") != port:
                 fail(f"{label}: {name}: container port http must be {port}")
+            metrics_port = METRICS_PORTS[name]
+            if ports.get("metrics") != metrics_port:
+                fail(f"{label}: {name}: container port metrics must be {metrics_port}")
+            annotations = spec["template"]["metadata"].get("annotations", {})
+            want = {"prometheus.io/scrape": "true", "prometheus.io/port": str(metrics_port),
+                    "prometheus.io/path": "/metrics"}
+            if {k: annotations.get(k) for k in want} != want:
+                fail(f"{label}: {name}: pod annotations must be {want}")
             env = {e["name"]: e for e in c.get("env", [])}
             if env.get(f"{prefix}_ADDR", {}).get("value") != f"0.0.0.0:{port}":
                 fail(f"{label}: {name}: {prefix}_ADDR must be 0.0.0.0:{port}")
+            if env.get(f"{prefix}_METRICS_ADDR", {}).get("value") != f"0.0.0.0:{metrics_port}":
+                fail(f"{label}: {name}: {prefix}_METRICS_ADDR must be 0.0.0.0:{metrics_port}")
             if "secretKeyRef" not in env.get(f"{prefix}_DATABASE_URL", {}).get("valueFrom", {}):
                 fail(f"{label}: {name}: {prefix}_DATABASE_URL must come from a Secret")
             key_var = "TOKEN_SIGNING_KEY_FILE" if name == "gateway" else "TOKEN_PUBLIC_KEY_FILE"
@@ -622,10 +648,11 @@ def kubernetes(base_path, overlay_path):
                 items = [i["key"] for i in (v.get("secret") or {}).get("items", [])]
                 if name != "gateway" and "token-signing.pem" in items:
                     fail(f"{label}: {name}: only the gateway may mount the signing key")
-            for probe in ("readinessProbe", "livenessProbe"):
+            for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"),
+                                ("readinessProbe", "/readyz")):
                 get = c.get(probe, {}).get("httpGet", {})
-                if get.get("path") != "/healthz" or get.get("port") not in ("http", port):
-                    fail(f"{label}: {name}: {probe} must GET /healthz on the http port")
+                if get.get("path") != path or get.get("port") not in ("http", port):
+                    fail(f"{label}: {name}: {probe} must GET {path} on the http port")
             res = c.get("resources", {})
             for kind in ("requests", "limits"):
                 for what in ("cpu", "memory"):
@@ -655,6 +682,8 @@ def kubernetes(base_path, overlay_path):
                 fail(f"{label}: Service {name} selects {matched}")
             for p in s["spec"]["ports"]:
                 target = p.get("targetPort", p["port"])
+                if target in ("metrics", METRICS_PORTS[name]) or p["port"] == METRICS_PORTS[name]:
+                    fail(f"{label}: Service {name} must not expose the metrics port")
                 if p["port"] != port or container_ports.get(name, {}).get(target, target) != port:
                     fail(f"{label}: Service {name} must expose {port} to the pods' {port}")
 
@@ -767,12 +796,39 @@ def kubernetes(base_path, overlay_path):
                         db = True
             if not db:
                 fail(f"{label}: {name}: no egress to PostgreSQL (5432)")
+        # Metrics ports: ingress only from pods of the monitoring namespace, for every pod.
+        for name in deployments:
+            metrics_port = METRICS_PORTS[name]
+            from_monitoring = False
+            for p in policies:
+                if "Ingress" not in p["spec"].get("policyTypes", []):
+                    continue
+                if not selects(p["spec"].get("podSelector", {}), pod_labels[name]):
+                    continue
+                for rule in p["spec"].get("ingress", []) or []:
+                    if not port_ok(rule, metrics_port):
+                        continue
+                    peers = rule.get("from")
+                    if not peers:
+                        fail(f"{label}: NetworkPolicy {p['metadata']['name']} lets anyone reach "
+                             f"{name}'s metrics port {metrics_port}")
+                        continue
+                    for peer in peers:
+                        ns = (peer.get("namespaceSelector") or {}).get("matchLabels")
+                        if ns == MONITORING_NAMESPACE and "ipBlock" not in peer:
+                            from_monitoring = True
+                        else:
+                            fail(f"{label}: NetworkPolicy {p['metadata']['name']} lets {peer} "
+                                 f"reach {name}'s metrics port {metrics_port}")
+            if not from_monitoring:
+                fail(f"{label}: {name}: the monitoring namespace may not scrape port {metrics_port}")
         gw_in = [r for p in policies if selects(p["spec"].get("podSelector", {}), pod_labels.get("gateway", {}))
                  for r in p["spec"].get("ingress", []) or [] if port_ok(r, 8080)]
         if not gw_in:
             fail(f"{label}: nothing may reach the gateway on 8080")
         summary.append(f"{label}: {len(docs)} resources; Deployments with replicas >= 2, probes on "
-                       f"/healthz, limits, non-root read-only containers; Services match; flows "
+                       f"/healthz and /readyz, metrics ports annotated and open to the monitoring "
+                       f"namespace only, limits, non-root read-only containers; Services match; flows "
                        f"allowed: {', '.join(f'{s}->{d}:{p}' for s, d, p in sorted(flows))}; DNS and "
                        f"PostgreSQL egress only")
     done(["kubernetes policy: " + s for s in summary])
@@ -786,7 +842,7 @@ def variables(compose_json, overlay_path, entrypoint_path):
     file_vars = {f"{v}_FILE" for v in m.group(1).replace("\\", " ").split()} if m else set()
     if not file_vars:
         fail("hdp-entrypoint: no list of *_FILE variables found")
-    allowed = set(known) | file_vars | {"RUST_LOG"}
+    allowed = set(known) | file_vars | {"RUST_LOG", "LOG_FORMAT"}
     for v in file_vars:
         if v[:-5] not in known:
             fail(f"hdp-entrypoint handles {v}, but no binary reads {v[:-5]}")
@@ -814,7 +870,7 @@ def variables(compose_json, overlay_path, entrypoint_path):
     readme = Path("deploy/README.md").read_text() if Path("deploy/README.md").exists() else ""
     if not readme:
         fail("deploy/README.md is missing")
-    for var in sorted(set(known) | file_vars | {"RUST_LOG"}):
+    for var in sorted(set(known) | file_vars | {"RUST_LOG", "LOG_FORMAT"}):
         if not re.search(rf"`{var}`", readme):
             fail(f"deploy/README.md does not document `{var}`")
     tunables = {v for v in known if not re.search(r"_ADDR$|_URL$|_FILE$", v) and not secret_like(v)}

@@ -2,7 +2,9 @@
 //!
 //! One shared keep-alive client with timeouts (built at start-up). Method, path, query string,
 //! `Content-Type`, `Accept` and the body go to the service with the caller's internal token in
-//! place of their Basic credentials; status, `Content-Type` and body come back. A service that
+//! place of their Basic credentials, and the request's id (`X-Request-Id`); status,
+//! `Content-Type` and body come back. Each call is counted by its outcome
+//! ([`telemetry::PeerMetrics`]). A service that
 //! cannot be reached is 503, one too slow is 504, both in the envelope.
 //!
 //! The token carries the request's subject and, with `?user=`, its actor
@@ -13,6 +15,7 @@
 //! `tenantId`, both filters apply.
 
 use std::borrow::Cow;
+use std::time::Instant;
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -21,6 +24,7 @@ use api_common::http::mark_enveloped;
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
 use service_kit::{parse_base_url, StartError};
+use telemetry::PeerOutcome;
 use url::Url;
 
 use internal_auth::Service;
@@ -75,6 +79,11 @@ impl Upstream {
 }
 
 impl Upstreams {
+    /// The base URL of `service`, without a trailing `/`.
+    pub fn base_of(&self, service: Service) -> &str {
+        self.of(service).base()
+    }
+
     /// The base URL of `service`.
     fn of(&self, service: Service) -> &Upstream {
         match service {
@@ -135,7 +144,20 @@ pub async fn forward(
     if !body.is_empty() {
         outgoing = outgoing.body(body);
     }
-    let response = outgoing.send().await.map_err(|e| peer_error(service, e))?;
+    if let Some(id) = telemetry::current_request_id() {
+        outgoing = outgoing.header(telemetry::REQUEST_ID_HEADER, id.as_str());
+    }
+    let started = Instant::now();
+    let sent = outgoing.send().await;
+    if let Some(metrics) = telemetry::current_metrics() {
+        let outcome = match &sent {
+            Ok(response) => PeerOutcome::of_status(response.status().as_u16()),
+            Err(err) if err.is_timeout() => PeerOutcome::Timeout,
+            Err(_) => PeerOutcome::Unavailable,
+        };
+        metrics.peers.record(service, outcome, started.elapsed());
+    }
+    let response = sent.map_err(|e| peer_error(service, e))?;
 
     let status = StatusCode::from_u16(response.status().as_u16())
         .map_err(|e| ApiError::internal(format!("{service} answered a bad status: {e}")))?;

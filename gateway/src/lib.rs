@@ -23,22 +23,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::middleware::{from_fn, Condition, Logger};
-use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer};
 use api_common::http::{envelope_guard, json_config, not_found, query_config};
 use api_common::paths::require_canonical_path;
-use api_common::ApiError;
-use db::{DatabaseUrl, DbPool, Migrations, PoolOptions};
+use db::{DatabaseUrl, Migrations, PoolOptions};
 use envconfig::Envconfig;
-use internal_auth::TokenSigner;
-use service_kit::{bind, peer_client, Application, StartError};
+use internal_auth::{Service, TokenSigner};
+use service_kit::{bind, peer_client, serve_metrics, Application, Readiness, StartError};
+use telemetry::{Metrics, Observer, RouteName, Scope};
 
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
 use crate::deletions::Deletions;
 use crate::forward::{Upstream, Upstreams};
 use crate::password_checks::PasswordChecks;
-use crate::routes::{reject_method, RouteTable};
+use crate::routes::{reject_method, Decision, RouteTable};
 
 /// The allocator of every binary that runs the gateway (`gateway`, `stack`), which each
 /// declares with this macro. jemalloc rather than glibc's malloc: argon2 takes 19 MiB a run,
@@ -60,7 +60,11 @@ macro_rules! global_allocator {
 pub use tikv_jemallocator::Jemalloc;
 
 /// The routes the gateway answers without credentials, outside `/api`: (method, path).
-pub const OPEN_ROUTES: &[(&str, &str)] = &[("GET", "/healthz"), ("GET", "/openapi.json")];
+pub const OPEN_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/openapi.json"),
+];
 
 /// The gateway's database is the identity tables: their migrations.
 pub const MIGRATIONS: Migrations = identity::MIGRATIONS;
@@ -121,6 +125,10 @@ pub struct Config {
     /// Requests waiting for an argon2 run, at most; past it they get 503 with `Retry-After`.
     #[envconfig(from = "GATEWAY_PASSWORD_QUEUE", default = "64")]
     pub password_queue: usize,
+    /// Where the internal listener serves `GET /metrics`, `host:port`; none when unset. Never
+    /// the public port (`GATEWAY_ADDR`): metrics are for the monitoring system only.
+    #[envconfig(from = "GATEWAY_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -164,7 +172,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             upstreams.oauth_apps.base().to_owned(),
         ),
     };
-    let pool = db::connect(
+    let metrics = Arc::new(Metrics::new());
+    let pool = db::connect_with_metrics(
         "GATEWAY_DATABASE_URL",
         &url,
         MIGRATIONS,
@@ -172,8 +181,21 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             max_size: config.pool_size,
             ..PoolOptions::default()
         },
+        &metrics,
     )?;
     bootstrap::ensure_admin(&pool, &config.admin_user, config.admin_password.as_deref())?;
+    let readiness = web::Data::new(
+        Readiness::new(|| MIGRATIONS).with_dependencies(
+            upstreams.http.clone(),
+            [
+                Service::OauthApps,
+                Service::OauthProfiles,
+                Service::ClientRegistration,
+            ]
+            .map(|service| (service.name(), upstreams.base_of(service).to_owned()))
+            .to_vec(),
+        ),
+    );
     let authenticator = Authenticator::new(
         pool.clone(),
         signer,
@@ -181,6 +203,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         Duration::from_millis(config.user_cache_ms),
         PasswordChecks::new(config.password_checks, config.password_queue),
     );
+    authenticator.register_metrics(&metrics);
 
     let listener = bind(&config.addr)?;
     let port = listener
@@ -209,14 +232,24 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         purge.clone(),
         replica_name(port),
     );
-    // Stops when the server lets go of its pool.
-    tokio::spawn(deletions::worker(
-        deletions.clone(),
-        Arc::downgrade(&pool.clone().into_inner()),
+    // Stops when the server lets go of its pool. Its peer calls are counted with the
+    // gateway's.
+    let scoped = Scope {
+        request_id: None,
+        metrics: metrics.clone(),
+    };
+    tokio::spawn(telemetry::scope(
+        scoped,
+        deletions::worker(
+            deletions.clone(),
+            Arc::downgrade(&pool.clone().into_inner()),
+        ),
     ));
     let deletions = web::Data::new(deletions);
     let purge = web::Data::new(purge);
     let body_limit = config.max_body_bytes;
+    let observer =
+        web::Data::new(Observer::new("gateway", metrics.clone(), route_name).with_caller(caller));
     let server = HttpServer::new(move || {
         App::new()
             // Innermost first: every request has its route decided once, then its credentials
@@ -225,7 +258,9 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .wrap(from_fn(routes::decide))
             .wrap(from_fn(require_canonical_path))
             .wrap(from_fn(envelope_guard))
-            .wrap(access_log())
+            .wrap(from_fn(telemetry::observe))
+            .app_data(observer.clone())
+            .app_data(readiness.clone())
             .app_data(pool.clone())
             .app_data(authenticator.clone())
             .app_data(web::Data::new(Upstreams {
@@ -242,7 +277,12 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .app_data(query_config())
             .service(
                 web::resource("/healthz")
-                    .route(web::get().to(healthz))
+                    .route(web::get().to(service_kit::healthz))
+                    .default_service(web::to(reject_method)),
+            )
+            .service(
+                web::resource("/readyz")
+                    .route(web::get().to(service_kit::readyz))
                     .default_service(web::to(reject_method)),
             )
             .service(
@@ -268,7 +308,35 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         })?
         .run();
     log::info!("gateway listening on port {port}");
-    Ok(Application::new(port, server))
+    let metrics_server = match &config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, metrics)?),
+        None => None,
+    };
+    Ok(Application::new(port, server).with_metrics(metrics_server))
+}
+
+/// A request's route as a metric label: the documented route it matched ([`Decision`]), one
+/// of the gateway's own open routes, or `unmatched`; never the path as received.
+fn route_name(req: &HttpRequest) -> RouteName {
+    if let Some(route) = req
+        .extensions()
+        .get::<Decision>()
+        .and_then(|decision| decision.route.as_ref())
+    {
+        return RouteName::Shared(route.template().clone());
+    }
+    OPEN_ROUTES
+        .iter()
+        .find(|(_, path)| *path == req.path())
+        .map_or(RouteName::UNMATCHED, |(_, path)| RouteName::Static(path))
+}
+
+/// Who called, for the access log: user ids and names, both users when acting on behalf of
+/// another; never a credential.
+fn caller(req: &HttpRequest) -> Option<String> {
+    req.extensions()
+        .get::<Authenticated>()
+        .map(Authenticated::describe)
 }
 
 /// How this replica names itself in the leases of deletions: its host and port, the same
@@ -284,23 +352,6 @@ fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
-/// The access log: status, method, path, duration and who called (user ids and names, both
-/// users when acting on behalf of another); never headers, which carry credentials, nor the
-/// query string. Left out when `RUST_LOG` hides it ([`service_kit::access_log_enabled`]).
-fn access_log() -> Condition<Logger> {
-    Condition::new(
-        service_kit::access_log_enabled(),
-        Logger::new("gateway: %s %{method}xi %U %Dms %{caller}xo")
-            .custom_request_replace("method", |req| req.method().to_string())
-            .custom_response_replace("caller", |res| {
-                res.request()
-                    .extensions()
-                    .get::<Authenticated>()
-                    .map_or_else(|| "-".to_owned(), Authenticated::describe)
-            }),
-    )
-}
-
 pub(crate) fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {
     let variable = "TOKEN_SIGNING_KEY_FILE";
     let pem = std::fs::read(&config.token_signing_key_file).map_err(|e| StartError::KeyFile {
@@ -314,11 +365,6 @@ pub(crate) fn load_signer(config: &Config) -> Result<TokenSigner, StartError> {
             cause: e.to_string(),
         }
     })
-}
-
-async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    db::ping(&pool).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
 }
 
 /// The OpenAPI 3.1 document of the public API ([`api_doc`]) and a browsable page of it, both

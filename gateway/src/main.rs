@@ -9,7 +9,9 @@ const USAGE: &str = "usage: gateway [check | repair]\n\
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    service_kit::init_logging();
+    if let Err(err) = service_kit::init_logging() {
+        return service_kit::exit_code(Err(err));
+    }
     let command = std::env::args().nth(1);
     match command.as_deref() {
         None => service_kit::exit_code(serve().await),

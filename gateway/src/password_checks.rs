@@ -14,10 +14,12 @@
 //!   to measure it), so the answer's timing does not tell whether the user exists.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
 use api_common::ApiError;
+use prometheus::{IntCounter, IntGauge};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::password;
@@ -36,6 +38,8 @@ pub struct PasswordChecks {
     /// (0 until the first).
     typical_micros: AtomicU64,
     runs: AtomicU64,
+    /// Requests answered 503 because every place was taken.
+    refused: AtomicU64,
 }
 
 /// A request's place among the admitted ones; leaving it frees the place.
@@ -58,6 +62,7 @@ impl PasswordChecks {
             queue,
             typical_micros: AtomicU64::new(0),
             runs: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         }
     }
 
@@ -120,6 +125,7 @@ impl PasswordChecks {
         let previous = self.admitted.fetch_add(1, Ordering::AcqRel);
         let admitted = Admitted(self);
         if previous >= limit {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(ApiError::overloaded(
                 "Too many sign-ins and password changes are being checked at this time",
                 RETRY_AFTER,
@@ -153,6 +159,66 @@ impl PasswordChecks {
     #[cfg(test)]
     fn admitted(&self) -> usize {
         self.admitted.load(Ordering::Acquire)
+    }
+
+    /// argon2 runs (or their stand-ins for unknown users) going on now.
+    pub fn in_flight(&self) -> usize {
+        self.concurrency - self.permits.available_permits()
+    }
+
+    /// Requests waiting for a turn now.
+    pub fn queued(&self) -> usize {
+        self.admitted
+            .load(Ordering::Acquire)
+            .saturating_sub(self.in_flight())
+    }
+
+    /// Adds the checks' state to `metrics`, read at each scrape: nothing is counted twice on
+    /// the path of a sign-in.
+    #[expect(clippy::expect_used, reason = "constant, valid metric definitions")]
+    pub fn register_metrics(self: &Arc<Self>, metrics: &telemetry::Metrics) {
+        let gauge = |name: &str, help: &str| {
+            let gauge = IntGauge::new(name, help).expect("a valid gauge");
+            metrics.register(gauge.clone());
+            gauge
+        };
+        let counter = |name: &str, help: &str| {
+            let counter = IntCounter::new(name, help).expect("a valid counter");
+            metrics.register(counter.clone());
+            counter
+        };
+        let in_flight = gauge(
+            "hdp_gateway_password_checks_in_flight",
+            "argon2 runs (sign-in checks, new passwords) going on now.",
+        );
+        let queued = gauge(
+            "hdp_gateway_password_checks_queued",
+            "Requests waiting for an argon2 run now.",
+        );
+        let runs = counter(
+            "hdp_gateway_password_checks_total",
+            "argon2 runs made (a cached credential or an unknown user makes none).",
+        );
+        let refused = counter(
+            "hdp_gateway_password_checks_refused_total",
+            "Requests answered 503 because every place in the password checks' queue was taken.",
+        );
+        let checks = Arc::downgrade(self);
+        metrics.on_scrape(move || {
+            let Some(checks) = checks.upgrade() else {
+                return;
+            };
+            in_flight.set(i64::try_from(checks.in_flight()).unwrap_or(i64::MAX));
+            queued.set(i64::try_from(checks.queued()).unwrap_or(i64::MAX));
+            // Scrapes run one at a time: the counters catch up with the checks' own.
+            runs.inc_by(checks.runs().saturating_sub(runs.get()));
+            refused.inc_by(
+                checks
+                    .refused
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(refused.get()),
+            );
+        });
     }
 }
 

@@ -134,7 +134,7 @@ const TENANT_NAME_FILTERED: (Method, &str) = (Method::GET, "/api/mgmt/oauthapps"
 #[derive(Debug)]
 pub struct Route {
     /// As documented, with `{parameters}`.
-    template: String,
+    template: Arc<str>,
     /// The path's segments; `None` stands for a `{parameter}`.
     segments: Vec<Option<String>>,
     methods: Vec<Method>,
@@ -146,6 +146,11 @@ pub struct Route {
 impl Route {
     pub fn area(&self) -> &'static Area {
         self.area
+    }
+
+    /// The path as documented, with `{parameters}` (a metric's label).
+    pub fn template(&self) -> &Arc<str> {
+        &self.template
     }
 
     /// `Err` with the `Allow` value when `method` is not one of the route's.
@@ -226,7 +231,7 @@ impl RouteTable {
                     })
                     .collect();
                 Some(Route {
-                    template: path.clone(),
+                    template: path.as_str().into(),
                     segments,
                     methods,
                     allow,
@@ -294,7 +299,7 @@ impl Decision {
     /// Whether `?tenantName=` is translated for a request with `method`.
     pub fn translates_tenant_name(&self, method: &Method) -> bool {
         let (list_method, list) = &TENANT_NAME_FILTERED;
-        method == list_method && self.route.as_ref().is_some_and(|r| r.template == *list)
+        method == list_method && self.route.as_ref().is_some_and(|r| &*r.template == *list)
     }
 
     /// Whether a request with `method` may change identities.

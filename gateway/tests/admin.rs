@@ -232,6 +232,7 @@ fn start(with_stub: bool) -> TestGateway {
         pool_size: 4,
         workers: Some(2),
         max_body_bytes: 256 * 1024,
+        metrics_addr: None,
         password_checks: 4,
         password_queue: 64,
     };

@@ -162,6 +162,7 @@ async fn a_silent_upstream_is_504_while_every_other_route_keeps_answering() {
         // One worker: a blocked worker would show at once.
         workers: Some(1),
         max_body_bytes: 256 * 1024,
+        metrics_addr: None,
         password_checks: 4,
         password_queue: 64,
     };

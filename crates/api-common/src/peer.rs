@@ -11,6 +11,7 @@
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use telemetry::PeerOutcome;
 
 use crate::error::status_from_u16;
 use crate::{ApiError, ErrorCode, ErrorEnvelope};
@@ -172,11 +173,37 @@ impl Peer {
     /// came is sent once more: a pooled keep-alive connection may have been closed by the
     /// peer just as it was reused, and the request then never reached a handler (or, being
     /// idempotent, does no harm if it did). A timeout is not retried.
+    ///
+    /// The request carries the id of the request it is made for (`X-Request-Id`), and is
+    /// counted in the calling component's metrics by its outcome ([`telemetry::PeerMetrics`]).
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
         token: &str,
     ) -> Result<reqwest::Response, PeerError> {
+        let started = std::time::Instant::now();
+        let result = self.send_once_or_twice(request, token).await;
+        if let Some(metrics) = telemetry::current_metrics() {
+            let outcome = match &result {
+                Ok(response) => PeerOutcome::of_status(response.status().as_u16()),
+                Err(PeerError::Timeout { .. }) => PeerOutcome::Timeout,
+                Err(_) => PeerOutcome::Unavailable,
+            };
+            metrics
+                .peers
+                .record(self.service, outcome, started.elapsed());
+        }
+        result
+    }
+
+    async fn send_once_or_twice(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        token: &str,
+    ) -> Result<reqwest::Response, PeerError> {
+        if let Some(id) = telemetry::current_request_id() {
+            request = request.header(telemetry::REQUEST_ID_HEADER, id.as_str());
+        }
         let request = request
             .bearer_auth(token)
             .build()

@@ -64,6 +64,7 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
         paths::create_user, paths::list_users, paths::read_user, paths::update_user,
         paths::delete_user,
         paths::healthz, paths::openapi_json,
+        paths::readyz,
     ),
     components(
         schemas(
@@ -236,7 +237,7 @@ mod tests {
     fn the_document_is_openapi_3_1_and_renders() {
         let document: serde_json::Value = serde_json::from_str(&openapi_json().unwrap()).unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1."));
-        assert_eq!(document["paths"].as_object().unwrap().len(), 13);
+        assert_eq!(document["paths"].as_object().unwrap().len(), 14);
     }
 
     #[test]

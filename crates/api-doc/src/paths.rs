@@ -340,13 +340,25 @@ fn delete_user() {}
 
 #[utoipa::path(get, path = "/healthz", tag = GATEWAY,
     summary = "Health check",
-    description = "Whether the gateway is up and reaches its database. No credentials.",
+    description = "Whether the gateway process is up and serving HTTP (the liveness check); \
+        whether it can serve requests is `/readyz`. No credentials.",
     security(()),
     responses(
         (status = 200, description = "Up.", body = Health),
-        (status = 503, response = ServiceUnavailable),
     ))]
 fn healthz() {}
+
+#[utoipa::path(get, path = "/readyz", tag = GATEWAY,
+    summary = "Readiness check",
+    description = "Whether the gateway can serve: its database answers with its migrations \
+        current, and each service answers its own health check. The 503 names what is not \
+        ready. No credentials.",
+    security(()),
+    responses(
+        (status = 200, description = "Ready (`status` is `ready`).", body = Health),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+fn readyz() {}
 
 #[utoipa::path(get, path = "/openapi.json", tag = GATEWAY,
     summary = "This document",

@@ -96,7 +96,7 @@ pub struct UserUpdateRequest {
     pub active: Option<bool>,
 }
 
-/// `GET /healthz`.
+/// `GET /healthz` and `GET /readyz`.
 #[derive(ToSchema)]
 pub struct Health {
     #[schema(example = "ok")]

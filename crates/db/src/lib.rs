@@ -21,8 +21,10 @@ use diesel::r2d2;
 use diesel::sqlite::SqliteConnection;
 
 pub use error::{DbError, OnUniqueViolation};
-pub use migrations::{revert_all_migrations, run_migrations, Migrations};
-pub use pool::{connect, ConnectionManager, DbSetupError, PoolOptions};
+pub use migrations::{has_pending_migrations, revert_all_migrations, run_migrations, Migrations};
+pub use pool::{
+    connect, connect_with_metrics, ConnectionManager, DbSetupError, PoolMetrics, PoolOptions,
+};
 pub use url::{Backend, DatabaseUrl};
 
 /// A connection to either backend; queries written once run on both.
@@ -42,17 +44,37 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
+    // The blocking thread logs for the request too.
+    actix_web::web::block(telemetry::blocking(move || {
         let mut conn = pool.get()?;
         query(&mut conn).map_err(DbError::from)
-    })
+    }))
     .await
     .map_err(|_| DbError::Canceled)?
 }
 
-/// Whether the database answers (for `/healthz`).
-pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
-    run_db(pool, |conn| conn.batch_execute("SELECT 1")).await
+/// Whether the component can serve, for `/readyz`: a connection within `wait` (a pooled
+/// PostgreSQL connection is checked on the way out), and none of `migrations` pending. `Err`
+/// says what is wrong, without the database's address.
+pub async fn ready(
+    pool: &DbPool,
+    migrations: Migrations,
+    wait: std::time::Duration,
+) -> Result<(), String> {
+    let pool = pool.clone();
+    actix_web::web::block(telemetry::blocking(move || {
+        let mut conn = pool
+            .get_timeout(wait)
+            .map_err(|e| format!("no database connection: {e}"))?;
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        match has_pending_migrations(&mut conn, migrations)? {
+            false => Ok(()),
+            true => Err("the database's migrations are not current".to_owned()),
+        }
+    }))
+    .await
+    .map_err(|_| "the readiness check was canceled".to_owned())?
 }
 
 /// Runs `$body` with `$c` bound to the concrete connection of either backend, for queries on

@@ -46,6 +46,18 @@ pub fn run_migrations(conn: &mut DbConnection, migrations: Migrations) -> Result
     }
 }
 
+/// Whether some of `migrations` have not been run on the connection's database.
+pub fn has_pending_migrations(
+    conn: &mut DbConnection,
+    migrations: Migrations,
+) -> Result<bool, String> {
+    match conn {
+        DbConnection::Postgresql(c) => c.has_pending_migration(migrations.postgres),
+        DbConnection::Sqlite(c) => c.has_pending_migration(migrations.sqlite),
+    }
+    .map_err(|e| format!("cannot list the migrations run: {e}"))
+}
+
 /// Lends embedded migrations, so that a run can be tried again.
 struct Borrowed<'a>(&'a EmbeddedMigrations);
 

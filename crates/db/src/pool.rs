@@ -56,7 +56,37 @@ pub fn connect(
     migrations: Migrations,
     options: PoolOptions,
 ) -> Result<DbPool, DbSetupError> {
-    let manager = ConnectionManager { url: url.clone() };
+    connect_observed(variable, url, migrations, options, None)
+}
+
+/// [`connect`], with the pool's metrics in `metrics` ([`PoolMetrics`]).
+pub fn connect_with_metrics(
+    variable: &str,
+    url: &DatabaseUrl,
+    migrations: Migrations,
+    options: PoolOptions,
+    metrics: &telemetry::Metrics,
+) -> Result<DbPool, DbSetupError> {
+    let pool_metrics = PoolMetrics::new();
+    let pool = connect_observed(
+        variable,
+        url,
+        migrations,
+        options,
+        Some(pool_metrics.clone()),
+    )?;
+    pool_metrics.register(&pool, metrics);
+    Ok(pool)
+}
+
+fn connect_observed(
+    variable: &str,
+    url: &DatabaseUrl,
+    migrations: Migrations,
+    options: PoolOptions,
+    observer: Option<PoolMetrics>,
+) -> Result<DbPool, DbSetupError> {
+    let manager = ConnectionManager::new(url.clone());
     if url.backend() == Backend::Sqlite {
         owner_only(Path::new(&url.target)).map_err(|e| DbSetupError::Connect {
             variable: variable.to_owned(),
@@ -80,7 +110,11 @@ pub fn connect(
         cause,
     })?;
     drop(conn);
-    r2d2::Pool::builder()
+    let mut builder = r2d2::Pool::builder();
+    if let Some(observer) = observer {
+        builder = builder.event_handler(Box::new(observer));
+    }
+    builder
         .max_size(options.max_size)
         .min_idle(Some(1))
         // A PostgreSQL connection may have died with the server or the network: it is checked
@@ -136,6 +170,82 @@ pub struct ConnectionManager {
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
         ConnectionManager { url }
+    }
+}
+
+/// How long requests wait for a connection of the pool, and how many gave up (observed by the
+/// pool on every checkout); and the pool's connections, idle and at most, read at each scrape.
+#[derive(Clone)]
+pub struct PoolMetrics {
+    wait: prometheus::Histogram,
+    timeouts: prometheus::IntCounter,
+}
+
+impl PoolMetrics {
+    // Constant, valid definitions: building them cannot fail.
+    #[expect(clippy::expect_used, reason = "constant, valid metric definitions")]
+    fn new() -> Self {
+        let wait = prometheus::HistogramOpts::new(
+            "hdp_db_pool_wait_seconds",
+            "Time a query waited for a connection of the pool.",
+        )
+        .buckets(telemetry::DURATION_BUCKETS.to_vec());
+        PoolMetrics {
+            wait: prometheus::Histogram::with_opts(wait).expect("a valid histogram"),
+            timeouts: prometheus::IntCounter::new(
+                "hdp_db_pool_timeouts_total",
+                "Queries that got no connection within the pool's timeout (answered 503).",
+            )
+            .expect("a valid counter"),
+        }
+    }
+
+    /// Adds these and gauges of `pool`'s connections to `metrics`.
+    #[expect(clippy::expect_used, reason = "constant, valid metric definitions")]
+    fn register(&self, pool: &crate::DbPool, metrics: &telemetry::Metrics) {
+        metrics.register(self.wait.clone());
+        metrics.register(self.timeouts.clone());
+        let gauge = |name: &str, help: &str| {
+            let gauge = prometheus::IntGauge::new(name, help).expect("a valid gauge");
+            metrics.register(gauge.clone());
+            gauge
+        };
+        let open = gauge(
+            "hdp_db_pool_connections",
+            "Connections the pool holds, in use or idle.",
+        );
+        let idle = gauge(
+            "hdp_db_pool_idle_connections",
+            "Idle connections of the pool.",
+        );
+        let max = gauge(
+            "hdp_db_pool_max_connections",
+            "Connections the pool may hold at most.",
+        );
+        let pool = pool.clone();
+        metrics.on_scrape(move || {
+            let state = pool.state();
+            open.set(i64::from(state.connections));
+            idle.set(i64::from(state.idle_connections));
+            max.set(i64::from(pool.max_size()));
+        });
+    }
+}
+
+impl std::fmt::Debug for PoolMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PoolMetrics")
+    }
+}
+
+impl r2d2::HandleEvent for PoolMetrics {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        self.wait.observe(event.duration().as_secs_f64());
+    }
+
+    fn handle_timeout(&self, event: r2d2::event::TimeoutEvent) {
+        self.wait.observe(event.timeout().as_secs_f64());
+        self.timeouts.inc();
     }
 }
 

@@ -5,9 +5,12 @@ use envconfig::Envconfig;
 
 use crate::{Application, StartError};
 
-/// Logging for binaries: `RUST_LOG` if set, `info` otherwise.
-pub fn init_logging() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+/// Logging for binaries, to standard error: `RUST_LOG` if set, `info` otherwise; text, or
+/// JSON lines with `LOG_FORMAT=json` ([`telemetry::logging`]). `Err` names the variable.
+pub fn init_logging() -> Result<(), StartError> {
+    let format = telemetry::logging::Format::from_env().map_err(StartError::Other)?;
+    telemetry::logging::init(format);
+    Ok(())
 }
 
 /// Listens for Ctrl-C (SIGINT) and SIGTERM from now on; the future resolves on the first.
@@ -139,7 +142,9 @@ pub fn run_service<S: Envconfig>(
     build: fn(&S) -> Result<Application, StartError>,
     reseal: Option<Reseal<S>>,
 ) -> std::process::ExitCode {
-    init_logging();
+    if let Err(err) = init_logging() {
+        return exit_code(Err(err));
+    }
     exit_code(actix_web::rt::System::new().block_on(run(build, reseal)))
 }
 

@@ -2,15 +2,19 @@
 //!
 //! Every service is a library with a thin binary (STYLE.md point 1). The library's `build`
 //! reads its own settings and calls [`serve`] with its routes; [`serve`] connects its database
-//! and adds what every service has in common: the envelope guard outermost, paths in canonical form only
-//! ([`api_common::paths`]), `GET /healthz` without a token, and everything else behind
-//! [`internal_auth::require_token`]. The returned [`Application`] has bound its port
+//! and adds what every service has in common: request ids, the access log and the HTTP metrics
+//! outermost ([`telemetry::observe`]), the envelope guard, paths in canonical form only
+//! ([`api_common::paths`]), `GET /healthz` (alive: the database answers) and `GET /readyz`
+//! (able to serve: [`Readiness`]) without a token, and everything else behind
+//! [`internal_auth::require_token`]; and, when `{PREFIX}_METRICS_ADDR` is set, the internal
+//! listener that serves `GET /metrics` ([`serve_metrics`]). The returned [`Application`] has bound its port
 //! (0 is allowed) and runs until stopped.
 //!
 //! A service's `Config` tells what every service has through [`ServiceSettings`] (one line,
 //! [`service_settings!`]); its `main` is [`run_service`].
 
 mod binary;
+mod readiness;
 mod server;
 mod settings;
 
@@ -18,9 +22,10 @@ pub use binary::{
     exit_code, init_logging, print_reseal_report, run_service, run_with_signals, shutdown_signal,
     Command, Reseal,
 };
+pub use readiness::{readyz, Readiness};
 pub use server::{
-    access_log, access_log_enabled, bind, method_not_allowed_route, serve, serve_on, serve_on_with,
-    Application, BackgroundTask, SERVER_KEEP_ALIVE,
+    bind, healthz, method_not_allowed_route, serve, serve_metrics, serve_on, serve_on_with,
+    Application, BackgroundTask, MetricsServer, SERVER_KEEP_ALIVE,
 };
 pub use settings::{
     key_ring, load_verifier, parse_base_url, peer_client, reseal, Common, KeyRingSettings,

@@ -1,19 +1,22 @@
-//! The server every service runs: the middleware stack, `GET /healthz`, and its routes behind
-//! the internal token.
+//! The server every service runs: the middleware stack, `GET /healthz` and `GET /readyz`, and
+//! its routes behind the internal token; beside it, when asked for, the internal listener that
+//! serves `GET /metrics` ([`serve_metrics`]).
 
 use std::future::Future;
 use std::net::TcpListener;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{from_fn, Condition, Logger};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use api_common::http::{envelope_guard, json_config, method_not_allowed, not_found, query_config};
 use api_common::paths::require_canonical_path;
-use api_common::ApiError;
-use db::DbPool;
+use db::{DbPool, Migrations};
+use telemetry::{Metrics, Observer, RouteName, Scope};
 
+use crate::readiness::{readyz, Readiness};
 use crate::settings::{connect, database_url, load_verifier, ServiceSettings};
 use crate::StartError;
 
@@ -25,11 +28,18 @@ pub const SERVER_KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// Work a service runs beside its server for as long as the server runs (a sweeper).
 pub type BackgroundTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// A bound, not yet running server.
+/// A bound, not yet running server, and its internal metrics listener if it has one.
 pub struct Application {
     port: u16,
     server: Server,
     background: Option<BackgroundTask>,
+    metrics: Option<MetricsServer>,
+}
+
+/// The internal listener of [`serve_metrics`].
+pub struct MetricsServer {
+    port: u16,
+    server: Server,
 }
 
 impl Application {
@@ -39,11 +49,23 @@ impl Application {
             port,
             server,
             background: None,
+            metrics: None,
         }
+    }
+
+    /// Runs `metrics` beside the server, and stops it with the server.
+    pub fn with_metrics(mut self, metrics: Option<MetricsServer>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the internal listener that serves `/metrics`, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
     }
 
     /// Stops the server when asked (`stop(true)` lets in-flight requests finish).
@@ -53,15 +75,33 @@ impl Application {
 
     /// Runs the server, and its background task beside it; the task is dropped (stopped) when
     /// the server stops.
+    /// The metrics listener stops when the server has.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.background {
-            None => self.server.await,
-            Some(background) => {
-                let mut server = std::pin::pin!(self.server);
-                tokio::select! {
-                    result = &mut server => result,
-                    () = background => server.await,
-                }
+        let Some(metrics) = self.metrics else {
+            return run_with_background(self.server, self.background).await;
+        };
+        let handle = metrics.server.handle();
+        let main = async {
+            let result = run_with_background(self.server, self.background).await;
+            handle.stop(false).await;
+            result
+        };
+        let (result, _) = tokio::join!(main, metrics.server);
+        result
+    }
+}
+
+async fn run_with_background(
+    server: Server,
+    background: Option<BackgroundTask>,
+) -> std::io::Result<()> {
+    match background {
+        None => server.await,
+        Some(background) => {
+            let mut server = std::pin::pin!(server);
+            tokio::select! {
+                result = &mut server => result,
+                () = background => server.await,
             }
         }
     }
@@ -90,8 +130,13 @@ where
     B: FnOnce(DbPool) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let (mut app, pool) = serve_pool(settings, listener, configure)?;
-    app.background = Some(Box::pin(background(pool)));
+    let (mut app, pool, metrics) = serve_pool(settings, listener, configure)?;
+    // The sweepers' peer calls are counted with the service's.
+    let scoped = Scope {
+        request_id: None,
+        metrics,
+    };
+    app.background = Some(Box::pin(telemetry::scope(scoped, background(pool))));
     Ok(app)
 }
 
@@ -109,14 +154,14 @@ where
     S: ServiceSettings,
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
-    serve_pool(settings, listener, configure).map(|(app, _)| app)
+    serve_pool(settings, listener, configure).map(|(app, _, _)| app)
 }
 
 fn serve_pool<S, F>(
     settings: &S,
     listener: TcpListener,
     configure: F,
-) -> Result<(Application, DbPool), StartError>
+) -> Result<(Application, DbPool, Arc<Metrics>), StartError>
 where
     S: ServiceSettings,
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
@@ -128,13 +173,16 @@ where
         common.token_public_key_file,
         S::AUDIENCE,
     )?;
-    let pool = connect::<S>(&url, common.pool_size)?;
+    let metrics = Arc::new(Metrics::new());
+    let pool = connect::<S>(&url, common.pool_size, Some(&metrics))?;
     let name = S::NAME;
     let bind_failed = |cause| StartError::Bind {
         addr: common.addr.to_owned(),
         cause,
     };
     let port = listener.local_addr().map_err(bind_failed)?.port();
+    let observer = web::Data::new(Observer::new(name, metrics.clone(), RouteName::matched));
+    let readiness = web::Data::new(Readiness::new(migrations::<S>));
     let shared_pool = pool.clone();
     let pool = web::Data::new(pool);
     let verifier = web::Data::new(verifier);
@@ -143,12 +191,15 @@ where
         App::new()
             .wrap(from_fn(require_canonical_path))
             .wrap(from_fn(envelope_guard))
-            .wrap(access_log(name))
+            .wrap(from_fn(telemetry::observe))
+            .app_data(observer.clone())
+            .app_data(readiness.clone())
             .app_data(pool.clone())
             .app_data(verifier.clone())
             .app_data(json_config(body_limit))
             .app_data(query_config())
             .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
             .service(
                 web::scope("")
                     .wrap(from_fn(internal_auth::require_token))
@@ -164,7 +215,55 @@ where
     }
     let server = server.listen(listener).map_err(bind_failed)?.run();
     log::info!("{name} listening on port {port}");
-    Ok((Application::new(port, server), shared_pool))
+    let metrics_server = match common.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, metrics.clone())?),
+        None => None,
+    };
+    let app = Application::new(port, server).with_metrics(metrics_server);
+    Ok((app, shared_pool, metrics))
+}
+
+/// A service's migrations, as [`Readiness`] asks for them.
+fn migrations<S: ServiceSettings>() -> Migrations {
+    S::MIGRATIONS
+}
+
+/// The internal listener on `addr`: `GET /metrics` in the Prometheus text format, and nothing
+/// else. It is never the public listener (docs/security.md); one worker is plenty for a
+/// scrape every few seconds.
+pub fn serve_metrics(addr: &str, metrics: Arc<Metrics>) -> Result<MetricsServer, StartError> {
+    let listener = bind(addr)?;
+    let bind_failed = |cause| StartError::Bind {
+        addr: addr.to_owned(),
+        cause,
+    };
+    let port = listener.local_addr().map_err(bind_failed)?.port();
+    let metrics = web::Data::from(metrics);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(envelope_guard))
+            .app_data(metrics.clone())
+            .service(
+                web::resource("/metrics")
+                    .route(web::get().to(render_metrics))
+                    .default_service(method_not_allowed_route()),
+            )
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(bind_failed)?
+    .run();
+    log::info!("metrics on port {port} (GET /metrics)");
+    Ok(MetricsServer { port, server })
+}
+
+async fn render_metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(telemetry::METRICS_CONTENT_TYPE)
+        .body(metrics.render())
 }
 
 /// Binds a listener, naming the address on failure.
@@ -175,26 +274,11 @@ pub fn bind(addr: &str) -> Result<TcpListener, StartError> {
     })
 }
 
-/// The access log: component, status, method, path and duration only (never headers, which carry credentials, nor
-/// the query string, which may name a user). Left out when `RUST_LOG` hides it.
-pub fn access_log(component: &str) -> Condition<Logger> {
-    Condition::new(
-        access_log_enabled(),
-        Logger::new(&format!("{component}: %s %{{method}}xi %U %Dms"))
-            .custom_request_replace("method", |req| req.method().to_string()),
-    )
-}
-
-/// Whether the logging filter lets the access log through. actix's `Logger` renders its
-/// fields for every request whether or not the line is then written (a few allocations each),
-/// so where it would not be written it is not installed at all.
-pub fn access_log_enabled() -> bool {
-    log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info)
-}
-
-async fn healthz(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    db::ping(&pool).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
+/// `GET /healthz`, the liveness check: the process serves HTTP. Whether it can serve its
+/// routes (database, migrations) is `/readyz`'s question: a database outage takes a replica
+/// out of its Service, it does not get it restarted.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// A handler for known paths asked with an unsupported method, for `web::resource` defaults.

@@ -42,6 +42,9 @@ pub struct Common<'a> {
     pub workers: Option<usize>,
     /// Largest JSON body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Where the internal listener serves `/metrics` (`{PREFIX}_METRICS_ADDR`); none when
+    /// unset.
+    pub metrics_addr: Option<&'a str>,
 }
 
 /// A service that seals credentials with a key ring (`{PREFIX}_ENCRYPTION_KEYS`, `..._FILE`,
@@ -60,7 +63,7 @@ pub struct KeyRingSource<'a> {
 
 /// Implements [`ServiceSettings`] for a service's `Config` whose common fields have the names
 /// every service gives them (`addr`, `database_url`, `token_public_key_file`, `pool_size`,
-/// `workers`, `max_body_bytes`), and with `key_ring`, [`KeyRingSettings`] from its
+/// `workers`, `max_body_bytes`, `metrics_addr`), and with `key_ring`, [`KeyRingSettings`] from its
 /// `encryption_keys`, `encryption_keys_file` and `encryption_active_key`:
 /// `service_settings!(Config, "oauth-apps", "OAUTH_APPS", Service::OauthApps, MIGRATIONS, key_ring);`
 #[macro_export]
@@ -80,6 +83,7 @@ macro_rules! service_settings {
                     pool_size: self.pool_size,
                     workers: self.workers,
                     max_body_bytes: self.max_body_bytes,
+                    metrics_addr: self.metrics_addr.as_deref(),
                 }
             }
         }
@@ -108,17 +112,22 @@ pub(crate) fn database_url<S: ServiceSettings>(settings: &S) -> Result<DatabaseU
     )?)
 }
 
-/// A pool of at most `max_size` connections on `url`, with the service's migrations run.
+/// A pool of at most `max_size` connections on `url`, with the service's migrations run; its
+/// metrics in `metrics` when given.
 pub(crate) fn connect<S: ServiceSettings>(
     url: &DatabaseUrl,
     max_size: u32,
+    metrics: Option<&telemetry::Metrics>,
 ) -> Result<DbPool, StartError> {
     let options = PoolOptions {
         max_size,
         ..PoolOptions::default()
     };
     let variable = format!("{}_DATABASE_URL", S::PREFIX);
-    Ok(db::connect(&variable, url, S::MIGRATIONS, options)?)
+    Ok(match metrics {
+        Some(metrics) => db::connect_with_metrics(&variable, url, S::MIGRATIONS, options, metrics)?,
+        None => db::connect(&variable, url, S::MIGRATIONS, options)?,
+    })
 }
 
 /// The service's key ring; the error names the variable and never shows key material.
@@ -142,7 +151,7 @@ where
 {
     let url = database_url(settings)?;
     let ring = key_ring(settings)?;
-    let pool = connect::<S>(&url, 1)?;
+    let pool = connect::<S>(&url, 1, None)?;
     let mut conn = pool
         .get()
         .map_err(|e| StartError::Other(format!("{}_DATABASE_URL: {e}", S::PREFIX)))?;

@@ -50,6 +50,10 @@ pub struct StackConfig {
     /// Requests waiting for an argon2 run, at most.
     #[envconfig(from = "GATEWAY_PASSWORD_QUEUE", default = "64")]
     pub password_queue: usize,
+    /// When set, each component also serves `GET /metrics` on a free port of this host (the
+    /// ports are printed at start).
+    #[envconfig(from = "STACK_METRICS_HOST")]
+    pub metrics_host: Option<String>,
 }
 
 impl StackConfig {
@@ -70,6 +74,7 @@ impl StackConfig {
             user_cache_ms: 1_000,
             password_checks: 4,
             password_queue: 64,
+            metrics_host: None,
         }
     }
 }
@@ -78,6 +83,8 @@ impl StackConfig {
 pub struct Running {
     pub name: &'static str,
     pub port: u16,
+    /// Where it serves `/metrics`, with [`StackConfig::metrics_host`].
+    pub metrics_port: Option<u16>,
     handle: ServerHandle,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -85,11 +92,13 @@ pub struct Running {
 impl Running {
     fn spawn(name: &'static str, app: Application) -> Self {
         let port = app.port();
+        let metrics_port = app.metrics_port();
         let handle = app.handle();
         let task = Some(tokio::spawn(app.run_until_stopped()));
         Running {
             name,
             port,
+            metrics_port,
             handle,
             task,
         }
@@ -137,6 +146,7 @@ impl Stack {
                 .unwrap_or_else(|| path_string(&data_dir.join(file)))
         };
         let any_port = format!("{}:0", config.services_host);
+        let metrics_addr = config.metrics_host.as_ref().map(|host| format!("{host}:0"));
 
         // oauth-apps and oauth-profiles call each other: bind oauth-profiles' port first so
         // oauth-apps can be told where it is.
@@ -158,6 +168,7 @@ impl Stack {
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
+            metrics_addr: metrics_addr.clone(),
             encryption_keys: None,
             encryption_keys_file: secret_keys.oauth_apps,
             encryption_active_key: None,
@@ -173,6 +184,7 @@ impl Stack {
                 pool_size: 8,
                 workers: config.workers,
                 max_body_bytes: 256 * 1024,
+                metrics_addr: metrics_addr.clone(),
                 encryption_keys: None,
                 encryption_keys_file: secret_keys.oauth_profiles,
                 encryption_active_key: None,
@@ -189,6 +201,7 @@ impl Stack {
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
+            metrics_addr: metrics_addr.clone(),
             secret_hash_key: None,
             secret_hash_key_file: secret_keys.client_registration,
         })?;
@@ -216,6 +229,7 @@ impl Stack {
             pool_size: 8,
             workers: config.workers,
             max_body_bytes: 256 * 1024,
+            metrics_addr: metrics_addr.clone(),
             password_checks: config.password_checks,
             password_queue: config.password_queue,
         })?;

@@ -7,7 +7,9 @@ gateway::global_allocator!();
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    service_kit::init_logging();
+    if let Err(err) = service_kit::init_logging() {
+        return service_kit::exit_code(Err(err));
+    }
     service_kit::exit_code(run().await)
 }
 
@@ -25,6 +27,21 @@ async fn run() -> anyhow::Result<()> {
         stack.client_registration.port,
         stack.data_dir.display(),
     ));
+    if config.metrics_host.is_some() {
+        let port = |running: &stack::Running| {
+            running
+                .metrics_port
+                .map_or_else(|| "-".to_owned(), |p| p.to_string())
+        };
+        say(&format!(
+            "Metrics (GET /metrics): gateway on port {}, oauth-apps {}, oauth-profiles {}, \
+             client-registration {}.",
+            port(&stack.gateway),
+            port(&stack.oauth_apps),
+            port(&stack.oauth_profiles),
+            port(&stack.client_registration),
+        ));
+    }
     signal.await;
     say("Stopping...");
     stack.stop().await;

@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use api_common::ApiError;
 use db::{run_db, DbPool};
 use internal_auth::{Identity, Service, TokenSigner};
+use prometheus::{IntCounter, IntCounterVec, Opts};
 
 use super::basic::{bad_credentials, basic_credentials, loggable};
 use super::caches::{CredentialCache, TokenCache, UserCache};
@@ -30,8 +31,56 @@ pub struct Authenticator {
     /// instead of each running argon2.
     gates: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
     /// Where argon2 runs, within fixed bounds of concurrency and queue (also for the admin
-    /// API's new passwords).
-    password_checks: PasswordChecks,
+    /// API's new passwords). Shared with the metrics, which read its state at each scrape.
+    password_checks: Arc<PasswordChecks>,
+    lookups: CacheLookups,
+}
+
+/// Lookups in the caches above, by cache and result: `hdp_gateway_cache_lookups_total`.
+/// The handles are taken once; counting is one atomic increment.
+struct CacheLookups {
+    family: IntCounterVec,
+    users: HitOrMiss,
+    credentials: HitOrMiss,
+    tokens: HitOrMiss,
+}
+
+struct HitOrMiss {
+    hit: IntCounter,
+    miss: IntCounter,
+}
+
+impl HitOrMiss {
+    fn count(&self, hit: bool) {
+        match hit {
+            true => self.hit.inc(),
+            false => self.miss.inc(),
+        }
+    }
+}
+
+impl CacheLookups {
+    #[expect(clippy::expect_used, reason = "a constant, valid metric definition")]
+    fn new() -> Self {
+        let family = IntCounterVec::new(
+            Opts::new(
+                "hdp_gateway_cache_lookups_total",
+                "Lookups in the gateway's caches (users, credentials, tokens), by result.",
+            ),
+            &["cache", "result"],
+        )
+        .expect("a valid counter");
+        let of = |cache: &str| HitOrMiss {
+            hit: family.with_label_values(&[cache, "hit"]),
+            miss: family.with_label_values(&[cache, "miss"]),
+        };
+        CacheLookups {
+            users: of("users"),
+            credentials: of("credentials"),
+            tokens: of("tokens"),
+            family,
+        }
+    }
 }
 
 /// Who a public request comes from, as their row is now, and the user they act for with
@@ -107,8 +156,15 @@ impl Authenticator {
             tokens: TokenCache::default(),
             signer,
             gates: Mutex::new(HashMap::new()),
-            password_checks,
+            password_checks: Arc::new(password_checks),
+            lookups: CacheLookups::new(),
         }
+    }
+
+    /// Adds the caches' lookups and the password checks' state to `metrics`.
+    pub fn register_metrics(&self, metrics: &telemetry::Metrics) {
+        metrics.register(self.lookups.family.clone());
+        self.password_checks.register_metrics(metrics);
     }
 
     /// Where argon2 runs: sign-in checks, and new passwords of the admin API.
@@ -118,7 +174,9 @@ impl Authenticator {
 
     /// The user named `user_name`, from the [`UserCache`] or else read now.
     async fn find_user(&self, user_name: &str) -> Result<Option<Arc<users::User>>, ApiError> {
-        if let Some(user) = self.users.get(user_name) {
+        let cached = self.users.get(user_name);
+        self.lookups.users.count(cached.is_some());
+        if let Some(user) = cached {
             return Ok(Some(user));
         }
         // Taken before the read: a change committed while it runs makes the row stale.
@@ -171,7 +229,10 @@ impl Authenticator {
         let user = self.find_user(&user_name).await?;
         let fingerprint = self.credentials.fingerprint(&user_name, &secret);
         if let Some(user) = &user {
-            if user.active && self.credentials.verified(&fingerprint, &user.password_hash) {
+            let verified =
+                user.active && self.credentials.verified(&fingerprint, &user.password_hash);
+            self.lookups.credentials.count(verified);
+            if verified {
                 return Ok(user.identity());
             }
         }
@@ -221,12 +282,14 @@ impl Authenticator {
         authenticated: &Authenticated,
         service: Service,
     ) -> Result<String, ApiError> {
-        self.tokens.token_for(
+        let (token, reused) = self.tokens.token_for(
             service,
             authenticated.subject(),
             authenticated.distinct_actor(),
             &self.signer,
-        )
+        )?;
+        self.lookups.tokens.count(reused);
+        Ok(token)
     }
 
     /// A fresh system token for the gateway's own maintenance calls.

@@ -175,7 +175,7 @@ impl TokenCache {
         subject: &Identity,
         actor: Option<&Identity>,
         signer: &TokenSigner,
-    ) -> Result<String, ApiError> {
+    ) -> Result<(String, bool), ApiError> {
         let now = unix_now();
         let reuse_margin = signer.ttl().as_secs() / 3;
         let key = (service, subject.user_id, actor.map(|a| a.user_id));
@@ -186,7 +186,7 @@ impl TokenCache {
                     && cached.actor.as_ref() == actor
                     && cached.exp > now + reuse_margin
                 {
-                    return Ok(cached.token.clone());
+                    return Ok((cached.token.clone(), true));
                 }
             }
         }
@@ -204,7 +204,7 @@ impl TokenCache {
                 exp,
             },
         );
-        Ok(token)
+        Ok((token, false))
     }
 }
 
@@ -258,21 +258,23 @@ mod tests {
             permissions: vec![12],
             administered_tenants: vec![],
         };
-        let own = cache
+        let (own, reused) = cache
             .token_for(Service::OauthApps, &alice, None, &signer)
             .unwrap();
+        assert!(!reused);
         assert_eq!(
             cache
                 .token_for(Service::OauthApps, &alice, None, &signer)
                 .unwrap(),
-            own
+            (own.clone(), true)
         );
         // Each service has tokens of its own.
         let elsewhere = cache.token_for(Service::ClientRegistration, &alice, None, &signer);
-        assert_ne!(elsewhere.unwrap(), own);
+        assert_ne!(elsewhere.unwrap().0, own);
         let on_behalf = cache
             .token_for(Service::OauthApps, &alice, Some(&admin), &signer)
-            .unwrap();
+            .unwrap()
+            .0;
         assert_ne!(on_behalf, own);
         let verified = verifier.verify(&on_behalf).unwrap();
         assert_eq!(
@@ -288,7 +290,8 @@ mod tests {
         };
         let after = cache
             .token_for(Service::OauthApps, &alice, Some(&demoted), &signer)
-            .unwrap();
+            .unwrap()
+            .0;
         assert_eq!(verifier.verify(&after).unwrap().actor, Some(demoted));
         let moved = Identity {
             tenant_id: 3,
@@ -296,7 +299,8 @@ mod tests {
         };
         let after = cache
             .token_for(Service::OauthApps, &moved, None, &signer)
-            .unwrap();
+            .unwrap()
+            .0;
         assert_eq!(verifier.verify(&after).unwrap().subject, moved);
     }
 }

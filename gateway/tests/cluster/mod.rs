@@ -58,6 +58,7 @@ impl Services {
             pool_size: 4,
             workers: Some(2),
             max_body_bytes: 256 * 1024,
+            metrics_addr: None,
             encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
             encryption_keys_file: dir.path().join("keys/oauth-apps.keys"),
             encryption_active_key: None,
@@ -74,6 +75,7 @@ impl Services {
                 pool_size: 8,
                 workers: Some(2),
                 max_body_bytes: 256 * 1024,
+                metrics_addr: None,
                 encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
                 encryption_keys_file: dir.path().join("keys/oauth-profiles.keys"),
                 encryption_active_key: None,
@@ -88,6 +90,7 @@ impl Services {
             pool_size: 8,
             workers: Some(2),
             max_body_bytes: 256 * 1024,
+            metrics_addr: None,
             secret_hash_key: Some(secrets::generate_key()),
             secret_hash_key_file: dir.path().join("keys/client-registration.key"),
         })
@@ -128,6 +131,7 @@ impl Services {
             pool_size: 4,
             workers: Some(2),
             max_body_bytes: 256 * 1024,
+            metrics_addr: None,
             password_checks: 4,
             password_queue: 64,
         }

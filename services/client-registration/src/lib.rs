@@ -60,6 +60,10 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[envconfig(from = "CLIENT_REGISTRATION_MAX_BODY_BYTES", default = "262144")]
     pub max_body_bytes: usize,
+    /// Where the internal listener serves `GET /metrics`, `host:port`; none when unset. Never
+    /// the same port as `CLIENT_REGISTRATION_ADDR`.
+    #[envconfig(from = "CLIENT_REGISTRATION_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// The key client secrets are hashed under, given inline: 32 bytes in standard base64,
     /// optionally `id:base64`. Takes precedence over `secret_hash_key_file`. Changing the key
     /// invalidates every stored secret.

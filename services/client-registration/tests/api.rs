@@ -46,6 +46,7 @@ fn config(dir: &Path, secret_hash_key: Option<String>) -> Config {
         pool_size: 2,
         workers: Some(1),
         max_body_bytes: 256 * 1024,
+        metrics_addr: None,
         secret_hash_key,
         secret_hash_key_file: dir.join("keys/client-registration-hash.key"),
     }

@@ -61,6 +61,10 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[envconfig(from = "OAUTH_APPS_MAX_BODY_BYTES", default = "262144")]
     pub max_body_bytes: usize,
+    /// Where the internal listener serves `GET /metrics`, `host:port`; none when unset. Never
+    /// the same port as `OAUTH_APPS_ADDR`.
+    #[envconfig(from = "OAUTH_APPS_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// The key ring that seals client secrets, inline (`id:base64key,...`); wins over the file.
     #[envconfig(from = "OAUTH_APPS_ENCRYPTION_KEYS")]
     pub encryption_keys: Option<String>,

@@ -142,6 +142,7 @@ async fn start_cluster() -> Cluster {
             pool_size: 4,
             workers: Some(2),
             max_body_bytes: 256 * 1024,
+            metrics_addr: None,
             encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
             encryption_keys_file: dir.path().join("keys/oauth-profiles-encryption.keys"),
             encryption_active_key: None,

@@ -64,6 +64,10 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[envconfig(from = "OAUTH_PROFILES_MAX_BODY_BYTES", default = "262144")]
     pub max_body_bytes: usize,
+    /// Where the internal listener serves `GET /metrics`, `host:port`; none when unset. Never
+    /// the same port as `OAUTH_PROFILES_ADDR`.
+    #[envconfig(from = "OAUTH_PROFILES_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// The key ring that seals tokens, inline (`id:base64key,...`); wins over the file.
     #[envconfig(from = "OAUTH_PROFILES_ENCRYPTION_KEYS")]
     pub encryption_keys: Option<String>,

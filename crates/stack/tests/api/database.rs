@@ -98,10 +98,14 @@ async fn a_lost_database_is_503_and_the_service_recovers_by_itself() {
 
     let r = app.admin(Method::GET, "/api/mgmt/oauthapps", None).await;
     r.envelope(503, codes::UNAVAILABLE);
-    let health = format!("http://127.0.0.1:{}/healthz", app.stack.oauth_apps.port);
-    reply(app.client.get(&health))
+    // Not ready, but alive: nothing to restart.
+    let oauth_apps = format!("http://127.0.0.1:{}", app.stack.oauth_apps.port);
+    let ready = format!("{oauth_apps}/readyz");
+    let health = format!("{oauth_apps}/healthz");
+    reply(app.client.get(&ready))
         .await
         .envelope(503, codes::UNAVAILABLE);
+    assert_eq!(reply(app.client.get(&health)).await.status, 200);
     // The other services are unaffected.
     let r = app
         .admin(Method::GET, "/api/mgmt/oauth/client/applications", None)
@@ -112,6 +116,7 @@ async fn a_lost_database_is_503_and_the_service_recovers_by_itself() {
     let r = app.admin(Method::GET, "/api/mgmt/oauthapps", None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["applications"][0]["name"], "Before");
+    assert_eq!(reply(app.client.get(&ready)).await.status, 200);
     assert_eq!(reply(app.client.get(&health)).await.status, 200);
 }
 

@@ -19,6 +19,7 @@ mod helpers;
 mod http_layer;
 mod oauth_apps;
 mod oauth_profiles;
+mod operations;
 mod path_attacks;
 mod secrets_at_rest;
 mod startup;

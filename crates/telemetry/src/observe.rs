@@ -1,0 +1,194 @@
+//! The outermost middleware of every component: the request's id (accepted or made, echoed in
+//! the answer, carried by the task that serves it), the access log line, and the HTTP metrics.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpRequest};
+
+use crate::{scope, Metrics, RequestId, Scope, REQUEST_ID_HEADER};
+
+/// The log target of access log lines (`RUST_LOG=access=off` hides them).
+pub const ACCESS_LOG_TARGET: &str = "access";
+
+/// A request's route as a metric label: its template (`/api/mgmt/oauthapps/{id}`), never the
+/// path as received, so that labels stay few.
+pub enum RouteName {
+    Static(&'static str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl RouteName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RouteName::Static(s) => s,
+            RouteName::Shared(s) => s,
+            RouteName::Owned(s) => s,
+        }
+    }
+
+    /// The label of requests that matched no route.
+    pub const UNMATCHED: RouteName = RouteName::Static("unmatched");
+
+    /// The route actix matched (`/healthz`, `/internal/oauth-apps/{id}/usage`), if any.
+    pub fn matched(req: &HttpRequest) -> RouteName {
+        req.match_pattern()
+            .map_or(RouteName::UNMATCHED, RouteName::Owned)
+    }
+}
+
+/// How a component is observed, in its app data for [`observe`].
+pub struct Observer {
+    component: &'static str,
+    metrics: Arc<Metrics>,
+    route: fn(&HttpRequest) -> RouteName,
+    caller: Option<fn(&HttpRequest) -> Option<String>>,
+    access_log: bool,
+}
+
+impl Observer {
+    /// `component` names the access log's lines; `route` names a served request's route.
+    /// Whether the access log is written is decided now, from the logging filter (the
+    /// `access` target at `info`).
+    pub fn new(
+        component: &'static str,
+        metrics: Arc<Metrics>,
+        route: fn(&HttpRequest) -> RouteName,
+    ) -> Self {
+        Observer {
+            component,
+            metrics,
+            route,
+            caller: None,
+            access_log: log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info),
+        }
+    }
+
+    /// Who called, for the access log (never a credential).
+    pub fn with_caller(mut self, caller: fn(&HttpRequest) -> Option<String>) -> Self {
+        self.caller = Some(caller);
+        self
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+}
+
+/// The label of a method: the standard ones by name, anything else `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", |known| known.as_str())
+}
+
+/// Counts a request as in flight for as long as it lives, even when its client goes away.
+struct InFlight<'m>(&'m Metrics);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.http.in_flight.dec();
+    }
+}
+
+/// Middleware, outermost: see the module. Needs an [`Observer`] in the app data (without one,
+/// it passes requests through untouched).
+pub async fn observe<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, Error> {
+    let Some(observer) = req.app_data::<web::Data<Observer>>().cloned() else {
+        return next.call(req).await;
+    };
+    let id = RequestId::accept_or_generate(
+        req.headers()
+            .get(REQUEST_ID_HEADER)
+            .map(HeaderValue::as_bytes),
+    );
+    let metrics = &observer.metrics;
+    metrics.http.in_flight.inc();
+    let _in_flight = InFlight(metrics);
+    let started = Instant::now();
+    let method = method_label(req.method());
+    // The query string is left out: it may name a user.
+    let path = observer.access_log.then(|| req.path().to_owned());
+    let scoped = Scope {
+        request_id: Some(id.clone()),
+        metrics: metrics.clone(),
+    };
+    let mut result = scope(scoped, async {
+        let result = next.call(req).await;
+        let elapsed = started.elapsed();
+        let (status, route, caller) = match &result {
+            Ok(res) => (
+                res.status(),
+                (observer.route)(res.request()),
+                observer.caller.and_then(|caller| caller(res.request())),
+            ),
+            Err(err) => (
+                err.as_response_error().status_code(),
+                RouteName::UNMATCHED,
+                None,
+            ),
+        };
+        metrics
+            .http
+            .requests
+            .with_label_values(&[route.as_str(), method, status.as_str()])
+            .inc();
+        metrics
+            .http
+            .duration
+            .with_label_values(&[route.as_str(), method])
+            .observe(elapsed.as_secs_f64());
+        if let Some(path) = path {
+            log::info!(
+                target: ACCESS_LOG_TARGET,
+                "{}: {} {method} {path} {:.3}ms {}",
+                observer.component,
+                status.as_u16(),
+                elapsed.as_secs_f64() * 1000.0,
+                caller.as_deref().unwrap_or("-"),
+            );
+        }
+        result
+    })
+    .await;
+    if let (Ok(res), Ok(value)) = (&mut result, HeaderValue::from_str(id.as_str())) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"FROBNICATE").unwrap()),
+            "other"
+        );
+    }
+}
