@@ -120,6 +120,27 @@ impl FromRequest for PeerCaller {
     }
 }
 
+/// The caller of a public route that takes no user credentials (the OAuth connect callback,
+/// authenticated by its `state`): the gateway's token for an open route, system scope and
+/// addressed to this service's public surface. A user's token does not open such a route,
+/// and neither does the gateway's maintenance token (addressed to internal surfaces only).
+#[derive(Debug, Clone)]
+pub struct OpenCaller(pub Caller);
+
+impl FromRequest for OpenCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(verified_caller(req).and_then(|caller| match caller.scope {
+            Scope::System if caller.opens.public => Ok(OpenCaller(caller)),
+            _ => Err(ApiError::forbidden(
+                "This route is reached through the gateway's open route only",
+            )),
+        }))
+    }
+}
+
 fn verified_caller(req: &HttpRequest) -> Result<Caller, ApiError> {
     req.extensions().get::<Caller>().cloned().ok_or_else(|| {
         ApiError::unauthenticated(Challenge::Bearer, "A valid internal token is required")
