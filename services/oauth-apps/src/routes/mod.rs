@@ -3,6 +3,7 @@
 mod create;
 mod delete;
 mod list;
+mod provider;
 mod read;
 mod update;
 
@@ -19,6 +20,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/mgmt/oauthapps/{id}"),
 ];
 
+/// The routes [`configure`] registers for peers only; the gateway does not forward them.
+pub const INTERNAL_ROUTES: &[(&str, &str)] = &[("GET", "/internal/oauth-apps/{id}/provider")];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/mgmt/oauthapps")
@@ -32,6 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(update::update))
             .route(web::delete().to(delete::delete))
             .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/oauth-apps/{id}/provider")
+            .route(web::get().to(provider::provider))
+            .default_service(method_not_allowed_route()),
     );
 }
 
@@ -41,6 +50,6 @@ mod tests {
 
     #[actix_web::test]
     async fn the_route_list_is_what_configure_registers() {
-        test_support::assert_route_lists(configure, &[ROUTES]).await;
+        test_support::assert_route_lists(configure, &[ROUTES, INTERNAL_ROUTES]).await;
     }
 }
