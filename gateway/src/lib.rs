@@ -120,6 +120,12 @@ pub struct Config {
     /// Requests waiting for an argon2 run, at most; past it they get 503 with `Retry-After`.
     #[envconfig(from = "GATEWAY_PASSWORD_QUEUE", default = "64")]
     pub password_queue: usize,
+    /// The gateway's address as users' browsers and OAuth providers reach it (behind a proxy,
+    /// say `https://hdp.example.com`): the connect callback is `<PUBLIC_URL>/api/mgmt/
+    /// oauthprofiles/callback`, which must be registered with each provider. Default: the
+    /// address the gateway listens on, `http://<host>:<port>`.
+    #[envconfig(from = "PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -140,7 +146,17 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let url = DatabaseUrl::parse("GATEWAY_DATABASE_URL", &config.database_url)?;
     let signer = load_signer(config)?;
     let timeout = Duration::from_millis(config.upstream_timeout_ms);
+    let listener = bind(&config.addr)?;
+    let local = listener.local_addr().map_err(|cause| StartError::Bind {
+        addr: config.addr.clone(),
+        cause,
+    })?;
+    let public_url = match &config.public_url {
+        Some(url) => service_kit::parse_base_url("PUBLIC_URL", url)?,
+        None => format!("http://{local}"),
+    };
     let upstreams = Upstreams {
+        public_url,
         http: peer_client(timeout)?,
         oauth_apps: Upstream::parse("OAUTH_APPS_URL", &config.oauth_apps_url)?,
         oauth_profiles: Upstream::parse("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
@@ -177,14 +193,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         PasswordChecks::new(config.password_checks, config.password_queue),
     );
 
-    let listener = bind(&config.addr)?;
-    let port = listener
-        .local_addr()
-        .map_err(|cause| StartError::Bind {
-            addr: config.addr.clone(),
-            cause,
-        })?
-        .port();
+    let port = local.port();
     let (openapi, route_table) = ApiDocument::render()?;
     let route_table = web::Data::new(route_table);
     let openapi = web::Data::new(openapi);

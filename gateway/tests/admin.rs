@@ -234,6 +234,7 @@ fn start(with_stub: bool) -> TestGateway {
         max_body_bytes: 256 * 1024,
         password_checks: 4,
         password_queue: 64,
+        public_url: None,
     };
     let mut gateway = run(config);
     gateway.stub = stub;

@@ -164,6 +164,7 @@ async fn a_silent_upstream_is_504_while_every_other_route_keeps_answering() {
         max_body_bytes: 256 * 1024,
         password_checks: 4,
         password_queue: 64,
+        public_url: None,
     };
     let app = gateway::build(&config).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());

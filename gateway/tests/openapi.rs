@@ -47,6 +47,7 @@ fn spawn_gateway() -> (String, tempfile::TempDir) {
         max_body_bytes: 256 * 1024,
         password_checks: 4,
         password_queue: 64,
+        public_url: None,
     };
     let app = gateway::build(&config).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
