@@ -50,6 +50,13 @@ pub struct StackConfig {
     /// Requests waiting for an argon2 run, at most.
     #[envconfig(from = "GATEWAY_PASSWORD_QUEUE", default = "64")]
     pub password_queue: usize,
+    /// The gateway's address as browsers and OAuth providers reach it; default its own.
+    #[envconfig(from = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How oauth-profiles calls OAuth providers; `OAUTH_ALLOW_PRIVATE_URIS` also governs
+    /// oauth-apps' check of `authorizeURI` and `tokenURI`.
+    #[envconfig(nested)]
+    pub providers: oauth_profiles::ProviderConfig,
 }
 
 impl StackConfig {
@@ -70,6 +77,8 @@ impl StackConfig {
             user_cache_ms: 1_000,
             password_checks: 4,
             password_queue: 64,
+            public_url: None,
+            providers: oauth_profiles::ProviderConfig::default(),
         }
     }
 }
@@ -83,7 +92,7 @@ pub struct Running {
 }
 
 impl Running {
-    fn spawn(name: &'static str, app: Application) -> Self {
+    pub fn spawn(name: &'static str, app: Application) -> Self {
         let port = app.port();
         let handle = app.handle();
         let task = Some(tokio::spawn(app.run_until_stopped()));
@@ -161,6 +170,7 @@ impl Stack {
             encryption_keys: None,
             encryption_keys_file: secret_keys.oauth_apps,
             encryption_active_key: None,
+            allow_private_uris: config.providers.allow_private_uris,
         })?;
         let oauth_apps_url = format!("http://{}:{}", config.services_host, oauth_apps.port());
         let oauth_profiles = oauth_profiles::build_on(
@@ -176,6 +186,7 @@ impl Stack {
                 encryption_keys: None,
                 encryption_keys_file: secret_keys.oauth_profiles,
                 encryption_active_key: None,
+                providers: config.providers.clone(),
             },
             profiles_listener,
         )?;
@@ -218,6 +229,7 @@ impl Stack {
             max_body_bytes: 256 * 1024,
             password_checks: config.password_checks,
             password_queue: config.password_queue,
+            public_url: config.public_url.clone(),
         })?;
         Ok(Stack {
             oauth_apps: Running::spawn("oauth-apps", oauth_apps),
