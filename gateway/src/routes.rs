@@ -118,7 +118,7 @@ pub const AREAS: [Area; 7] = [
 ];
 
 /// The area `path` lies in: the one with the longest prefix that owns it by whole segments.
-fn area_of(path: &str) -> &'static Area {
+pub fn area_of(path: &str) -> &'static Area {
     AREAS
         .iter()
         .filter(|area| is_under(path, area.prefix))
