@@ -249,7 +249,7 @@ mod tests {
     fn the_document_is_openapi_3_1_and_renders() {
         let document: serde_json::Value = serde_json::from_str(&openapi_json().unwrap()).unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1."));
-        assert_eq!(document["paths"].as_object().unwrap().len(), 13);
+        assert_eq!(document["paths"].as_object().unwrap().len(), 17);
     }
 
     #[test]
