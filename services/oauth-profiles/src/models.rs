@@ -91,6 +91,10 @@ struct OauthProfileChangeset<'a> {
     expires_at: Option<NaiveDateTime>,
     status: &'static str,
     refresh_failed_at: Option<NaiveDateTime>,
+    /// A refresh under way loses its lease, so that its compare-and-set cannot overwrite the
+    /// tokens sent here with ones obtained from the old refresh token.
+    refresh_lease: Option<&'a str>,
+    refresh_lease_until: Option<NaiveDateTime>,
 }
 
 impl OauthProfile {
@@ -378,6 +382,8 @@ pub fn update(
         expires_at: input.expires_at,
         status: ProfileStatus::Active.name(),
         refresh_failed_at: None,
+        refresh_lease: None,
+        refresh_lease_until: None,
     };
     let row = owned_active(owner, id);
     let updated = match link {

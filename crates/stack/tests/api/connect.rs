@@ -630,3 +630,118 @@ async fn a_name_that_resolves_inward_is_refused_when_called() {
     assert!(message.contains("non-public"), "{message}");
     assert_eq!(provider.count("refresh_token").await, 0);
 }
+
+/// Connect needs MgmtAPI (11) and CreateDataSource (1), refresh ModifyDataSource (3), `/token`
+/// ViewDataSource (2); another user's profile is 404; `?user=` connects for that user.
+#[tokio::test]
+async fn each_operation_needs_its_permission_and_profiles_stay_their_owners() {
+    let Some(provider) = Provider::start("each_operation_needs_its_permission") else {
+        return;
+    };
+    let t = stack().await;
+    let app = create_app(&t, provider_app("idp", &provider, None)).await;
+    const PASSWORD: &str = "user-password-1";
+    for (name, permissions) in [
+        ("viewer", json!([11, 2])),
+        ("creator", json!([11, 1])),
+        ("modifier", json!([11, 3])),
+        ("all", json!([11, 1, 2, 3, 4])),
+    ] {
+        let body = json!({"userName": name, "password": PASSWORD, "tenantId": 1, "permissions": permissions});
+        let r = t.admin(Method::POST, "/api/admin/users", Some(body)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // The administrator connects a profile on behalf of `all`.
+    let browser = browser();
+    let started = browser
+        .get(format!(
+            "{}/api/mgmt/oauthprofiles/connect?oauthAppId={app}&name=theirs&user=all",
+            t.base
+        ))
+        .basic_auth(ADMIN, Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 302);
+    let back = browser.get(location(&started)).send().await.unwrap();
+    let done = crate::helpers::reply(browser.get(location(&back))).await;
+    assert_eq!(done.status, 201, "{}", done.text);
+    let id = done.json()["id"].as_i64().unwrap();
+    let as_user = |user: &'static str, method: Method, path: String| {
+        let t = &t;
+        async move { t.call(method, &path, Some((user, PASSWORD)), None).await }
+    };
+    let connect = format!("/api/mgmt/oauthprofiles/connect?oauthAppId={app}&name=mine");
+    let refresh = format!("/api/mgmt/oauthprofiles/{id}/refresh");
+    let token = format!("/api/mgmt/oauthprofiles/{id}/token");
+    for user in ["viewer", "modifier"] {
+        as_user(user, Method::GET, connect.clone())
+            .await
+            .envelope(403, "222200011");
+    }
+    let creator = browser
+        .get(format!("{}{connect}", t.base))
+        .basic_auth("creator", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(creator.status(), 302);
+    for user in ["viewer", "creator"] {
+        as_user(user, Method::POST, refresh.clone())
+            .await
+            .envelope(403, "222200011");
+    }
+    for user in ["creator", "modifier"] {
+        as_user(user, Method::GET, token.clone())
+            .await
+            .envelope(403, "222200011");
+    }
+    // Permitted, but not their profile: 404, and the provider is not asked.
+    as_user("modifier", Method::POST, refresh.clone())
+        .await
+        .envelope(404, codes::PROFILE_NOT_FOUND);
+    as_user("viewer", Method::GET, token.clone())
+        .await
+        .envelope(404, codes::PROFILE_NOT_FOUND);
+    assert_eq!(provider.count("refresh_token").await, 0);
+    // The owner reaches it.
+    let r = as_user("all", Method::POST, refresh.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = as_user("all", Method::GET, token.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(provider.count("refresh_token").await, 1);
+}
+
+/// New tokens sent with `PUT` while a refresh is under way stay: the refresh's compare-and-set
+/// finds its lease gone and stores nothing.
+#[tokio::test]
+async fn tokens_sent_during_a_refresh_are_not_overwritten_by_it() {
+    let Some(provider) = Provider::start("tokens_sent_during_a_refresh") else {
+        return;
+    };
+    let t = stack().await;
+    let app = create_app(&t, provider_app("idp", &provider, None)).await;
+    let (status, created) = connect(&t, app, "raced").await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    provider.delay(1_000).await;
+    let refreshing = refresh(&t, id);
+    let replacing = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let body = json!({"name": "raced", "oauthAppId": app, "accessToken": "mine", "refreshToken": "mine-too"});
+        t.admin(
+            Method::PUT,
+            &format!("/api/mgmt/oauthprofiles/{id}"),
+            Some(body),
+        )
+        .await
+    };
+    let (refreshed, replaced) = tokio::join!(refreshing, replacing);
+    assert_eq!(replaced.status, 204, "{}", replaced.text);
+    refreshed.envelope(503, codes::UNAVAILABLE);
+    let stored = profile(&t, id).await;
+    assert_eq!(stored["accessToken"], "mine");
+    assert_eq!(stored["refreshToken"], "mine-too");
+    assert_eq!(stored["expiresAt"], Value::Null);
+    assert_eq!(provider.count("refresh_token").await, 1);
+}
