@@ -256,6 +256,11 @@ async fn the_callback_takes_its_state_once_and_nothing_else() {
         provider_app("idp", &provider, Some("client_secret_basic")),
     )
     .await;
+    let read = t
+        .admin(Method::GET, &format!("/api/mgmt/oauthapps/{app}"), None)
+        .await;
+    assert_eq!(read.json()["tokenAuthMethod"], "client_secret_basic");
+    assert!(read.json().get("clientSecret").is_none());
     let browser = browser();
     let started = browser
         .get(format!(
