@@ -30,8 +30,9 @@ use url::Url;
 use internal_auth::Service;
 
 use crate::auth::{Authenticated, Authenticator};
-use crate::routes::{method_not_allowed, Decision, Owner};
+use crate::routes::{method_not_allowed, Credentials, Decision, Owner};
 use identity::tenants;
+use oauth_profiles_client::PUBLIC_URL_HEADER;
 
 /// The services' base URLs and the client that reaches them (each worker has its own).
 #[derive(Clone)]
@@ -40,7 +41,19 @@ pub struct Upstreams {
     pub oauth_apps: Upstream,
     pub oauth_profiles: Upstream,
     pub client_registration: Upstream,
+    /// This gateway's public URL (`PUBLIC_URL`, default its own address), told to
+    /// oauth-profiles in [`PUBLIC_URL_HEADER`]: the base of the connect callback's address.
+    pub public_url: String,
 }
+
+/// How long a request whose service calls an OAuth provider may take before it is 504: the
+/// service answers within 30 s (docs/connect.md), plus a margin.
+pub const PROVIDER_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(35);
+
+/// The answer headers copied from a service besides `Content-Type`: a redirect's target (the
+/// connect flow), when to try again, and that tokens must not be cached.
+const ANSWER_HEADERS: [header::HeaderName; 3] =
+    [header::LOCATION, header::RETRY_AFTER, header::CACHE_CONTROL];
 
 /// A service's base URL, parsed once: a request's URL is made from it by setting path and
 /// query, without parsing scheme and host again.
@@ -102,7 +115,7 @@ impl Upstreams {
 pub async fn forward(
     req: HttpRequest,
     body: web::Bytes,
-    auth: Authenticated,
+    auth: Option<Authenticated>,
     upstreams: web::Data<Upstreams>,
     authenticator: web::Data<Authenticator>,
     pool: web::Data<DbPool>,
@@ -122,20 +135,38 @@ pub async fn forward(
         return Ok(method_not_allowed(&req, allow));
     }
     let service = target.name();
-    if target == Service::OauthApps {
-        check_named_tenant(&pool, &auth, req.method(), &body).await?;
+    // No credentials only where the route table says none are needed (the connect callback):
+    // the token then carries no user (`TokenSigner::mint_open`).
+    let token = match &auth {
+        Some(auth) => authenticator.token_for(auth, target)?,
+        None if decision.area.credentials == Credentials::None => {
+            authenticator.open_route_token(target)?
+        }
+        None => {
+            return Err(ApiError::internal(
+                "a route of /api was reached without authentication",
+            ))
+        }
+    };
+    if let (Some(auth), Service::OauthApps) = (&auth, target) {
+        check_named_tenant(&pool, auth, req.method(), &body).await?;
     }
     let query = match decision.translates_tenant_name(req.method()) {
         true => translate_tenant_name(&pool, req.query_string()).await?,
         false => Cow::Borrowed(req.query_string()),
     };
-    let token = authenticator.token_for(&auth, target)?;
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(ApiError::internal)?;
     let url = upstreams
         .of(target)
         .url(&route.upstream_path(req.path()), &query);
     let mut outgoing = upstreams.http.request(method, url).bearer_auth(token);
+    if decision.calls_provider(req.method()) {
+        outgoing = outgoing.timeout(PROVIDER_CALL_TIMEOUT);
+    }
+    if target == Service::OauthProfiles {
+        outgoing = outgoing.header(PUBLIC_URL_HEADER, upstreams.public_url.as_str());
+    }
     for name in [header::CONTENT_TYPE, header::ACCEPT] {
         if let Some(value) = req.headers().get(&name) {
             outgoing = outgoing.header(name.as_str(), value.as_bytes());
@@ -165,6 +196,13 @@ pub async fn forward(
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .map(|v| v.as_bytes().to_vec());
+    let copied: Vec<(header::HeaderName, Vec<u8>)> = ANSWER_HEADERS
+        .into_iter()
+        .filter_map(|name| {
+            let value = response.headers().get(name.as_str())?.as_bytes().to_vec();
+            Some((name, value))
+        })
+        .collect();
     let bytes = response.bytes().await.map_err(|e| peer_error(service, e))?;
 
     let mut reply = HttpResponse::build(status);
@@ -173,6 +211,9 @@ pub async fn forward(
         .is_some_and(|ct| ct.starts_with(b"application/json"));
     if let Some(content_type) = content_type {
         reply.insert_header((header::CONTENT_TYPE, content_type));
+    }
+    for (name, value) in copied {
+        reply.insert_header((name, value));
     }
     let mut reply = reply.body(bytes);
     // A service's errors are already in the envelope; anything else is rewrapped by the guard.

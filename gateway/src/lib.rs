@@ -129,6 +129,12 @@ pub struct Config {
     /// the public port (`GATEWAY_ADDR`): metrics are for the monitoring system only.
     #[envconfig(from = "GATEWAY_METRICS_ADDR")]
     pub metrics_addr: Option<String>,
+    /// The gateway's address as users' browsers and OAuth providers reach it (behind a proxy,
+    /// say `https://hdp.example.com`): the connect callback is `<PUBLIC_URL>/api/mgmt/
+    /// oauthprofiles/callback`, which must be registered with each provider. Default: the
+    /// address the gateway listens on, `http://<host>:<port>`.
+    #[envconfig(from = "PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -149,7 +155,17 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let url = DatabaseUrl::parse("GATEWAY_DATABASE_URL", &config.database_url)?;
     let signer = load_signer(config)?;
     let timeout = Duration::from_millis(config.upstream_timeout_ms);
+    let listener = bind(&config.addr)?;
+    let local = listener.local_addr().map_err(|cause| StartError::Bind {
+        addr: config.addr.clone(),
+        cause,
+    })?;
+    let public_url = match &config.public_url {
+        Some(url) => service_kit::parse_base_url("PUBLIC_URL", url)?,
+        None => format!("http://{local}"),
+    };
     let upstreams = Upstreams {
+        public_url,
         http: peer_client(timeout)?,
         oauth_apps: Upstream::parse("OAUTH_APPS_URL", &config.oauth_apps_url)?,
         oauth_profiles: Upstream::parse("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
@@ -205,14 +221,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     );
     authenticator.register_metrics(&metrics);
 
-    let listener = bind(&config.addr)?;
-    let port = listener
-        .local_addr()
-        .map_err(|cause| StartError::Bind {
-            addr: config.addr.clone(),
-            cause,
-        })?
-        .port();
+    let port = local.port();
     let (openapi, route_table) = ApiDocument::render()?;
     let route_table = web::Data::new(route_table);
     let openapi = web::Data::new(openapi);

@@ -61,7 +61,16 @@ pub struct Area {
 
 /// The public API, part by part. Every documented path lies in exactly one area (checked when
 /// the table is built); a path in none is 404 without credentials.
-pub const AREAS: [Area; 6] = [
+pub const AREAS: [Area; 7] = [
+    // The provider's redirect back to this system carries no credentials: the callback is
+    // authenticated by its `state` alone, in oauth-profiles (docs/connect.md).
+    Area {
+        prefix: "/api/mgmt/oauthprofiles/callback",
+        owner: Owner::Service(Service::OauthProfiles),
+        credentials: Credentials::None,
+        on_behalf: false,
+        changes_identities: false,
+    },
     Area {
         prefix: "/api/mgmt/oauthapps",
         owner: Owner::Service(Service::OauthApps),
@@ -109,7 +118,7 @@ pub const AREAS: [Area; 6] = [
 ];
 
 /// The area `path` lies in: the one with the longest prefix that owns it by whole segments.
-fn area_of(path: &str) -> &'static Area {
+pub fn area_of(path: &str) -> &'static Area {
     AREAS
         .iter()
         .filter(|area| is_under(path, area.prefix))
@@ -129,6 +138,14 @@ fn is_under(path: &str, prefix: &str) -> bool {
 /// The list whose `?tenantName=` the gateway translates into oauth-apps' `?tenantId=` (it alone
 /// knows tenants by name: [`crate::forward`]).
 const TENANT_NAME_FILTERED: (Method, &str) = (Method::GET, "/api/mgmt/oauthapps");
+
+/// The routes whose service calls an OAuth provider, which may take up to 30 s (retries
+/// included: docs/connect.md): forwarded with [`crate::forward::PROVIDER_CALL_TIMEOUT`].
+const PROVIDER_CALLS: [(Method, &str); 3] = [
+    (Method::GET, "/api/mgmt/oauthprofiles/callback"),
+    (Method::POST, "/api/mgmt/oauthprofiles/{id}/refresh"),
+    (Method::GET, "/api/mgmt/oauthprofiles/{id}/token"),
+];
 
 /// A documented path.
 #[derive(Debug)]
@@ -244,6 +261,11 @@ impl RouteTable {
         for route in routes {
             by_length[route.segments.len()].push(Arc::new(route));
         }
+        // A literal segment wins over a parameter: `/oauthprofiles/connect` is not profile
+        // "connect" of `/oauthprofiles/{id}`, whatever order the document lists them in.
+        for routes in &mut by_length {
+            routes.sort_by_key(|route| route.segments.iter().filter(|s| s.is_none()).count());
+        }
         RouteTable { by_length }
     }
 
@@ -300,6 +322,15 @@ impl Decision {
     pub fn translates_tenant_name(&self, method: &Method) -> bool {
         let (list_method, list) = &TENANT_NAME_FILTERED;
         method == list_method && self.route.as_ref().is_some_and(|r| &*r.template == *list)
+    }
+
+    /// Whether a request with `method` makes its service call an OAuth provider.
+    pub fn calls_provider(&self, method: &Method) -> bool {
+        self.route.as_ref().is_some_and(|route| {
+            PROVIDER_CALLS
+                .iter()
+                .any(|(m, template)| m == method && &*route.template == *template)
+        })
     }
 
     /// Whether a request with `method` may change identities.

@@ -235,6 +235,7 @@ fn start(with_stub: bool) -> TestGateway {
         metrics_addr: None,
         password_checks: 4,
         password_queue: 64,
+        public_url: None,
     };
     let mut gateway = run(config);
     gateway.stub = stub;

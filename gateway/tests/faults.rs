@@ -165,6 +165,7 @@ async fn a_silent_upstream_is_504_while_every_other_route_keeps_answering() {
         metrics_addr: None,
         password_checks: 4,
         password_queue: 64,
+        public_url: None,
     };
     let app = gateway::build(&config).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());

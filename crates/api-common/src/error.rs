@@ -52,13 +52,21 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// A peer service did not answer in time.
     UpstreamTimeout,
+    /// The OAuth provider refused a profile's refresh token (`invalid_grant`): the profile must
+    /// be connected again.
+    ReauthorizationRequired,
+    /// The OAuth provider could not be reached, failed (5xx) or answered what OAuth does not
+    /// allow.
+    ProviderFailed,
+    /// The OAuth provider did not answer in time.
+    ProviderTimeout,
     /// Anything else; the cause is logged, never shown.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::MalformedRequest,
         ErrorCode::InvalidField,
         ErrorCode::InvalidQuery,
@@ -79,6 +87,9 @@ impl ErrorCode {
         ErrorCode::TenantNotFound,
         ErrorCode::ServiceUnavailable,
         ErrorCode::UpstreamTimeout,
+        ErrorCode::ReauthorizationRequired,
+        ErrorCode::ProviderFailed,
+        ErrorCode::ProviderTimeout,
         ErrorCode::Internal,
     ];
 
@@ -106,6 +117,9 @@ impl ErrorCode {
             ErrorCode::TenantNotFound => "222200041",
             ErrorCode::ServiceUnavailable => "222200090",
             ErrorCode::UpstreamTimeout => "222200091",
+            ErrorCode::ReauthorizationRequired => "222207720",
+            ErrorCode::ProviderFailed => "222200092",
+            ErrorCode::ProviderTimeout => "222200093",
             ErrorCode::Internal => "222200099",
         }
     }
@@ -129,9 +143,10 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Conflict | ErrorCode::ReauthorizationRequired => StatusCode::CONFLICT,
+            ErrorCode::ProviderFailed => StatusCode::BAD_GATEWAY,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::UpstreamTimeout | ErrorCode::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::Internal | ErrorCode::ClientAppCreateFailed => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -23,7 +23,10 @@ mod tests;
 use serde_json::Value;
 
 pub use ids::{optional_id, parse_id, parse_whole_number, required_id};
-pub use urls::{check_url_length, check_url_parts, check_url_text, http_url};
+pub use urls::{
+    check_provider_host, check_url_length, check_url_parts, check_url_text, http_url, is_inward_ip,
+    is_local_name, provider_url, PrivateUris,
+};
 
 use crate::ApiError;
 
@@ -133,7 +136,7 @@ pub fn optional_text(
 }
 
 /// A JSON string, or `None` for absent or `null`; anything else is 400 naming `field`.
-fn optional_string(field: &str, value: Option<Value>) -> Result<Option<String>, ApiError> {
+pub fn optional_string(field: &str, value: Option<Value>) -> Result<Option<String>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),

@@ -19,17 +19,20 @@ use api_common::{ErrorCode, ErrorEnvelope};
 use client_registration_client::{
     ClientApplication, ClientApplicationList, ClientApplicationRequest, RedirectUrlsInput,
 };
-use oauth_apps_client::{OauthApp, OauthAppList, OauthAppRequest, OauthAppSummary};
+use oauth_apps_client::{
+    OauthApp, OauthAppList, OauthAppRequest, OauthAppSummary, TokenAuthMethod,
+};
 use oauth_profiles_client::{
-    OauthProfile, OauthProfileList, OauthProfileRequest, OauthProfileSummary,
+    OauthProfile, OauthProfileList, OauthProfileRequest, OauthProfileSummary, ProfileStatus,
+    ProfileToken,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 use crate::responses::{
-    BadRequest, Conflict, Forbidden, GatewayTimeout, InternalError, MethodNotAllowed, NotFound,
-    PayloadTooLarge, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
+    BadGateway, BadRequest, Conflict, Forbidden, GatewayTimeout, InternalError, MethodNotAllowed,
+    NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
 };
 use identity::views::{TenantList, TenantView, UserList, UserView};
 
@@ -56,6 +59,8 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
         paths::update_oauth_app, paths::delete_oauth_app,
         paths::create_oauth_profile, paths::list_oauth_profiles, paths::read_oauth_profile,
         paths::update_oauth_profile, paths::delete_oauth_profile,
+        paths::connect_oauth_profile, paths::oauth_profile_callback,
+        paths::refresh_oauth_profile, paths::oauth_profile_token,
         paths::create_client_application, paths::list_client_applications,
         paths::read_client_application, paths::update_client_application,
         paths::delete_client_application, paths::reset_client_application,
@@ -71,6 +76,7 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
             ErrorEnvelope, ErrorBody, ErrorMessage, IdInput, RedirectUrlsInput,
             OauthApp, OauthAppSummary, OauthAppList, OauthAppRequest,
             OauthProfile, OauthProfileSummary, OauthProfileList, OauthProfileRequest,
+            ProfileStatus, ProfileToken, TokenAuthMethod,
             ClientApplication, ClientApplicationList, ClientApplicationRequest,
             TenantView, TenantList, TenantRequest, UserView, UserList, UserCreateRequest,
             UserUpdateRequest, Health,
@@ -78,7 +84,7 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
             PayloadTooLarge, UnsupportedMediaType, InternalError, ServiceUnavailable,
-            GatewayTimeout,
+            BadGateway, GatewayTimeout,
         ),
     ),
     modifiers(&BasicAuth, &ErrorCodes),
@@ -225,6 +231,13 @@ fn meaning(code: ErrorCode) -> &'static str {
             "A database or peer service cannot be reached; nothing was written."
         }
         ErrorCode::UpstreamTimeout => "A peer service did not answer in time.",
+        ErrorCode::ReauthorizationRequired => {
+            "The OAuth provider refused the profile's refresh token: connect it again."
+        }
+        ErrorCode::ProviderFailed => {
+            "The OAuth provider could not be reached, failed or answered what OAuth does not allow."
+        }
+        ErrorCode::ProviderTimeout => "The OAuth provider did not answer in time.",
         ErrorCode::Internal => "Anything unexpected; the cause is logged, never shown.",
     }
 }
@@ -237,7 +250,7 @@ mod tests {
     fn the_document_is_openapi_3_1_and_renders() {
         let document: serde_json::Value = serde_json::from_str(&openapi_json().unwrap()).unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1."));
-        assert_eq!(document["paths"].as_object().unwrap().len(), 14);
+        assert_eq!(document["paths"].as_object().unwrap().len(), 18);
     }
 
     #[test]

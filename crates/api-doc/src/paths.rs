@@ -11,10 +11,11 @@ use client_registration_client::{
     ClientApplication, ClientApplicationList, ClientApplicationRequest,
 };
 use oauth_apps_client::{OauthApp, OauthAppList, OauthAppRequest};
-use oauth_profiles_client::{OauthProfile, OauthProfileList, OauthProfileRequest};
+use oauth_profiles_client::{OauthProfile, OauthProfileList, OauthProfileRequest, ProfileToken};
 
 use crate::responses::{
-    Absent, Body, Conflicting, Denied, Errors, Invalid, Peer, ServiceUnavailable,
+    Absent, BadGateway, BadRequest, Body, Conflict, Conflicting, Denied, Errors, GatewayTimeout,
+    InternalError, Invalid, Peer, Provider, ServiceUnavailable,
 };
 use identity::views::{TenantList, TenantView, UserList, UserView};
 
@@ -151,6 +152,68 @@ fn update_oauth_profile() {}
         Errors<(Invalid, Denied, Absent, Peer)>,
     ))]
 fn delete_oauth_profile() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauthprofiles/connect", tag = PROFILES,
+    summary = "Connect a new OAuth profile: start the authorization-code flow",
+    description = "MgmtAPI (11) + CreateDataSource (1), or an administrator. Answers 302 to the application's `authorizeURI` with `response_type=code`, its `clientId` and `scope`, a single-use `state` bound to the caller (or `?user=`), the application and the name (valid 10 minutes), PKCE (`S256`) and `redirect_uri` = `<PUBLIC_URL>/api/mgmt/oauthprofiles/callback`. The application must be usable by the owner (else 400 `222207702`); a name the owner already uses is 409. See docs/connect.md.",
+    params(
+        ("oauthAppId" = i64, Query, minimum = 1, description = "The OAuth application to connect through."),
+        ("name" = String, Query, description = "The new profile's name: letters, digits, underscore; at most 128."),
+        ("description" = Option<String>, Query, description = "The new profile's description, at most 256 characters."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 302, description = "To the provider's authorization page.",
+            headers(("Location" = String, description = "The application's `authorizeURI` with the flow's parameters."))),
+        Errors<(Invalid, Denied, Conflicting, Peer)>,
+    ))]
+fn connect_oauth_profile() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauthprofiles/callback", tag = PROFILES,
+    summary = "Finish connecting an OAuth profile (the provider's redirect)",
+    description = "No credentials: authenticated by `state` alone, which works once. Exchanges `code` at the application's `tokenURI` (with the PKCE verifier and the client authentication of its `tokenAuthMethod`) and creates the profile for the user who started the flow. An `error` from the provider, or a missing, unknown, used or expired `state`, is 400; a provider that issues no refresh token is 502.",
+    params(
+        ("code" = Option<String>, Query, description = "The authorization code."),
+        ("state" = String, Query, description = "The state connect sent."),
+        ("error" = Option<String>, Query, description = "The provider's refusal (RFC 6749 4.1.2.1)."),
+    ),
+    security(()),
+    responses(
+        (status = 201, description = "Created, with the tokens.", body = OauthProfile),
+        (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
+        (status = 500, response = InternalError),
+        (status = 502, response = BadGateway),
+        (status = 503, response = ServiceUnavailable),
+        (status = 504, response = GatewayTimeout),
+    ))]
+fn oauth_profile_callback() {}
+
+#[utoipa::path(post, path = "/api/mgmt/oauthprofiles/{id}/refresh", tag = PROFILES,
+    summary = "Refresh an OAuth profile's tokens",
+    description = "MgmtAPI (11) + ModifyDataSource (3), or an administrator. A `refresh_token` grant at the application's `tokenURI`; a rotated refresh token is kept in the same write. Single flight: concurrent refreshes of one profile, on any replica, make one request to the provider and share its result. `invalid_grant` is 409 `222207720` (the profile's `status` becomes `reauthorization_required`); a provider down or failing is 502, too slow 504; the stored tokens are untouched by any failure. Answers within 30 s.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The profile's id."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 200, description = "The profile with its new tokens.", body = OauthProfile),
+        Errors<(Invalid, Denied, Absent, Conflicting, Provider)>,
+    ))]
+fn refresh_oauth_profile() {}
+
+#[utoipa::path(get, path = "/api/mgmt/oauthprofiles/{id}/token", tag = PROFILES,
+    summary = "A valid access token of an OAuth profile",
+    description = "MgmtAPI (11) + ViewDataSource (2), or an administrator. The stored access token when it is valid for at least 60 more seconds (or its expiry is unknown); otherwise it is refreshed first, single flight as `refresh`. Within 30 s (configurable) of a failed refresh, a token that needs refreshing is 503 with `Retry-After` at once, without asking the provider. `reauthorization_required` profiles are 409 `222207720`.",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "The profile's id."),
+        ("user" = Option<String>, Query, min_length = 1, description = "Act on behalf of this user."),
+    ),
+    responses(
+        (status = 200, description = "The access token and its expiry.", body = ProfileToken),
+        Errors<(Invalid, Denied, Absent, Conflicting, Provider)>,
+    ))]
+fn oauth_profile_token() {}
 
 // ---- Client applications (client-registration) ----
 

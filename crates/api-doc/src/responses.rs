@@ -36,12 +36,13 @@ error_responses! {
     Forbidden => "Authenticated, but the caller lacks a permission the operation needs, or may not act for `?user=` (`222200011`).";
     NotFound => "Nothing with this id that the caller may see (`222207701`, `222207710`, `222206601`, `222200040` or `222200041`).";
     MethodNotAllowed => "The path exists, but not with this method (`222200021`).";
-    Conflict => "A name already taken, or an object still in use (`222200030`).";
+    Conflict => "A name already taken, or an object still in use (`222200030`); or an OAuth provider that refused a profile's refresh token, which must be connected again (`222207720`).";
+    BadGateway => "An OAuth provider could not be reached, failed (5xx) or answered what OAuth does not allow (`222200092`); the profile's tokens are unchanged.";
     PayloadTooLarge => "The body is larger than the limit, 256 KiB by default (`222200022`).";
     UnsupportedMediaType => "The body is not sent as `Content-Type: application/json` (`222200023`).";
     InternalError => "Anything unexpected (`222200099`); the cause is logged, never shown.";
     ServiceUnavailable => "A database or peer service cannot be reached; nothing was written (`222200090`).";
-    GatewayTimeout => "A peer service did not answer in time (`222200091`).";
+    GatewayTimeout => "A peer service (`222200091`) or an OAuth provider (`222200093`) did not answer in time.";
 }
 
 /// 401, with the Basic challenge.
@@ -101,6 +102,8 @@ failures! {
     Body => ["413" PayloadTooLarge, "415" UnsupportedMediaType];
     /// A peer service that may not answer in time.
     Peer => ["504" GatewayTimeout];
+    /// An OAuth provider that may fail or be slow (502, 504).
+    Provider => ["502" BadGateway, "504" GatewayTimeout];
 }
 
 /// A reference to the reusable response `R`.

@@ -42,14 +42,19 @@ impl Caller {
         self.actor.is_some()
     }
 
-    /// 403 unless this is the gateway's own system token.
+    /// 403 unless this is the gateway's own system token (an open route's token is not).
     pub fn require_system(&self) -> Result<(), ApiError> {
         match self.scope {
             Scope::System => Ok(()),
-            Scope::User => Err(ApiError::forbidden(
+            Scope::User | Scope::Open => Err(ApiError::forbidden(
                 "This operation is reserved to the gateway",
             )),
         }
+    }
+
+    /// What the token allows.
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 
     /// 403 unless this is a user's token addressed to this service's public routes: the
@@ -61,7 +66,7 @@ impl Caller {
             Scope::User => Err(ApiError::forbidden(
                 "The internal token is not addressed to this service",
             )),
-            Scope::System => Err(ApiError::forbidden("A user token is required")),
+            Scope::System | Scope::Open => Err(ApiError::forbidden("A user token is required")),
         }
     }
 
@@ -116,6 +121,27 @@ impl FromRequest for PeerCaller {
         ready(verified_caller(req).and_then(|caller| {
             caller.require_internal()?;
             Ok(PeerCaller(caller))
+        }))
+    }
+}
+
+/// The caller of a public route that takes no user credentials (the OAuth connect callback,
+/// authenticated by its `state`): the gateway's token for an open route, system scope and
+/// addressed to this service's public surface. A user's token does not open such a route,
+/// and neither does the gateway's maintenance token (addressed to internal surfaces only).
+#[derive(Debug, Clone)]
+pub struct OpenCaller(pub Caller);
+
+impl FromRequest for OpenCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(verified_caller(req).and_then(|caller| match caller.scope {
+            Scope::Open if caller.opens.public => Ok(OpenCaller(caller)),
+            _ => Err(ApiError::forbidden(
+                "This route is reached through the gateway's open route only",
+            )),
         }))
     }
 }

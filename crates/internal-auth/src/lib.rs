@@ -12,7 +12,7 @@ mod caller;
 mod keys;
 mod token;
 
-pub use caller::{require_token, Caller, PeerCaller};
+pub use caller::{require_token, Caller, OpenCaller, PeerCaller};
 pub use keys::{generate_key_pair, load_or_generate_key_pair, KeyError, KeyPair, KeyPaths};
 pub use token::{
     unix_now, Identity, Scope, Service, Surfaces, TokenSigner, TokenVerifier, Verified,

@@ -59,11 +59,24 @@ impl Service {
 
     /// What a user request forwarded to this service may open: its own public routes, and the
     /// peer routes it calls with the caller's token (oauth-profiles reads the application a
-    /// profile links to; oauth-apps asks oauth-profiles whether an application is in use).
+    /// profile links to, and its client credentials to call the provider; oauth-apps asks
+    /// oauth-profiles whether an application is in use).
     pub fn forwarded_audiences(self) -> &'static [&'static str] {
         match self {
             Service::OauthApps => &["oauth-apps", "oauth-profiles/internal"],
-            Service::OauthProfiles => &["oauth-profiles", "oauth-apps"],
+            Service::OauthProfiles => &["oauth-profiles", "oauth-apps", "oauth-apps/internal"],
+            Service::ClientRegistration => &["client-registration"],
+        }
+    }
+
+    /// What a request on an open route of this service (one without user credentials: the
+    /// OAuth connect callback of oauth-profiles, authenticated by its `state`) may open: the
+    /// service's public routes, as a caller without a user ([`crate::OpenCaller`]), and the
+    /// peer routes it then calls (oauth-apps' client credentials, internal).
+    pub fn open_route_audiences(self) -> &'static [&'static str] {
+        match self {
+            Service::OauthApps => &["oauth-apps"],
+            Service::OauthProfiles => &["oauth-profiles", "oauth-apps/internal"],
             Service::ClientRegistration => &["client-registration"],
         }
     }
@@ -91,6 +104,11 @@ pub enum Scope {
     User,
     /// The gateway's own maintenance calls (purging a deleted user's rows); no user behind it.
     System,
+    /// A request on an open route (the OAuth connect callback, authenticated by its `state`):
+    /// no user behind it, and none of the gateway's maintenance rights; opens only what
+    /// [`Service::open_route_audiences`] lists, and only the routes that take an
+    /// [`crate::OpenCaller`] or ask for this scope by name.
+    Open,
 }
 
 /// What a verified token says.
@@ -189,6 +207,22 @@ impl TokenSigner {
         };
         let internal = Service::ALL.map(Service::internal_audience);
         self.sign(&internal, &gateway, None, Scope::System)
+    }
+
+    /// The token of a request on an open route of `service` ([`Scope::Open`]: no user, no
+    /// maintenance rights), addressed to [`Service::open_route_audiences`] only.
+    pub fn mint_open(
+        &self,
+        service: Service,
+    ) -> Result<(String, u64), jsonwebtoken::errors::Error> {
+        let gateway = Identity {
+            user_id: 0,
+            user_name: ISSUER.to_owned(),
+            tenant_id: 0,
+            permissions: Vec::new(),
+            administered_tenants: Vec::new(),
+        };
+        self.sign(service.open_route_audiences(), &gateway, None, Scope::Open)
     }
 
     fn sign(

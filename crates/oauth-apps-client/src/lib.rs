@@ -43,6 +43,73 @@ pub struct OauthApp {
     #[serde(rename = "tokenURI")]
     pub token_uri: String,
     pub scope: String,
+    /// How this system authenticates at `tokenURI`; absent: `client_secret_post`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub token_auth_method: Option<TokenAuthMethod>,
+}
+
+/// How this system authenticates as the application's client at its `tokenURI` (RFC 6749
+/// 2.3.1; the names are OAuth's, from RFC 7591).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// `client_id` and `client_secret` in the form body: the default.
+    ClientSecretPost,
+    /// HTTP Basic with the form-encoded `client_id` and `client_secret`.
+    ClientSecretBasic,
+}
+
+impl TokenAuthMethod {
+    /// As stored and sent.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+        }
+    }
+
+    /// The method named exactly `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            TokenAuthMethod::ClientSecretPost,
+            TokenAuthMethod::ClientSecretBasic,
+        ]
+        .into_iter()
+        .find(|method| method.name() == name)
+    }
+}
+
+/// `GET /internal/oauth-apps/{id}/provider`: what oauth-profiles needs to talk to the
+/// application's provider, client secret included. Internal only: never forwarded by the
+/// gateway, never shown to a user.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderApp {
+    pub id: i64,
+    pub tenant_id: i64,
+    /// Not being deleted or moved (docs/consistency.md, I1).
+    pub live: bool,
+    pub client_id: String,
+    pub client_secret: String,
+    #[serde(rename = "authorizeURI")]
+    pub authorize_uri: String,
+    #[serde(rename = "tokenURI")]
+    pub token_uri: String,
+    pub scope: String,
+    pub token_auth_method: TokenAuthMethod,
+}
+
+impl std::fmt::Debug for ProviderApp {
+    // Never the client secret, whatever logs it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderApp")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("live", &self.live)
+            .field("token_uri", &self.token_uri)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A list item: no client credentials.
@@ -96,6 +163,8 @@ pub struct OauthAppRequest {
     pub token_uri: HttpUrl,
     #[schema(schema_with = scope)]
     pub scope: String,
+    /// How this system authenticates at `tokenURI`: `client_secret_post` when absent.
+    pub token_auth_method: Option<TokenAuthMethod>,
 }
 
 fn credential() -> ObjectBuilder {
@@ -150,6 +219,23 @@ impl OauthAppsClient {
         self.0
             .purge(system_token, &format!("/internal/tenants/{tenant_id}"))
             .await
+    }
+
+    /// The application `id` with its client credentials, for a call to its provider, or `None`
+    /// when it does not exist or the holder of `token` may not read it. `token` is a user's
+    /// (a refresh) or the gateway's system token (the connect callback, which has no user).
+    pub async fn get_provider(
+        &self,
+        token: &str,
+        id: i64,
+    ) -> Result<Option<ProviderApp>, PeerError> {
+        let path = format!("/internal/oauth-apps/{id}/provider");
+        let request = self.0.request(Method::GET, &path);
+        let response = self.0.send(request, token).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        json_body(SERVICE, response).await.map(Some)
     }
 
     async fn read(&self, token: &str, path: &str) -> Result<Option<OauthApp>, PeerError> {

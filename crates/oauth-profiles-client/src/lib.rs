@@ -21,6 +21,11 @@ use utoipa::ToSchema;
 /// How oauth-profiles is named in logs and messages.
 const SERVICE: &str = "oauth-profiles";
 
+/// The header in which the gateway tells oauth-profiles its public URL (`PUBLIC_URL`), the
+/// base of the connect callback's address. Only the gateway sets it: it forwards no client
+/// header but `Content-Type` and `Accept`.
+pub const PUBLIC_URL_HEADER: &str = "x-hdp-public-url";
+
 /// Longest access or refresh token accepted, in characters (JWT access tokens run long).
 pub const TOKEN_MAX: usize = 8192;
 
@@ -38,6 +43,52 @@ pub struct OauthProfile {
     #[schema(nullable = false)]
     pub access_token: Option<String>,
     pub refresh_token: String,
+    /// When the access token expires (RFC 3339, UTC), or `null` when unknown.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<String>,
+    pub status: ProfileStatus,
+}
+
+/// Whether the provider still honours a profile's refresh token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileStatus {
+    /// The tokens are usable, or renewable.
+    #[default]
+    Active,
+    /// The provider refused the refresh token (`invalid_grant`): connect the profile again.
+    ReauthorizationRequired,
+}
+
+impl ProfileStatus {
+    /// As stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileStatus::Active => "active",
+            ProfileStatus::ReauthorizationRequired => "reauthorization_required",
+        }
+    }
+
+    /// The status stored as `name`; anything unknown (the column's check forbids it) reads as
+    /// needing a new connection, the safe side.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "active" => ProfileStatus::Active,
+            _ => ProfileStatus::ReauthorizationRequired,
+        }
+    }
+}
+
+/// `GET /api/mgmt/oauthprofiles/{id}/token`: an access token valid for at least 60 more seconds
+/// (or whose expiry the provider did not say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileToken {
+    pub access_token: String,
+    /// RFC 3339, UTC; `null` when the provider did not say.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<String>,
 }
 
 /// A list item: no tokens.
@@ -170,11 +221,14 @@ mod tests {
             description: None,
             access_token: None,
             refresh_token: "r".to_owned(),
+            expires_at: None,
+            status: ProfileStatus::Active,
         };
         let wire = serde_json::to_value(&profile).unwrap();
         assert_eq!(
             wire,
-            json!({"id": 4, "name": "p", "oauthAppId": 2, "refreshToken": "r"})
+            json!({"id": 4, "name": "p", "oauthAppId": 2, "refreshToken": "r",
+                   "expiresAt": null, "status": "active"})
         );
         assert_eq!(
             serde_json::from_value::<OauthProfile>(wire).unwrap(),

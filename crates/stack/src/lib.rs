@@ -54,6 +54,13 @@ pub struct StackConfig {
     /// ports are printed at start).
     #[envconfig(from = "STACK_METRICS_HOST")]
     pub metrics_host: Option<String>,
+    /// The gateway's address as browsers and OAuth providers reach it; default its own.
+    #[envconfig(from = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How oauth-profiles calls OAuth providers; `OAUTH_ALLOW_PRIVATE_URIS` also governs
+    /// oauth-apps' check of `authorizeURI` and `tokenURI`.
+    #[envconfig(nested)]
+    pub providers: oauth_profiles::ProviderConfig,
 }
 
 impl StackConfig {
@@ -75,6 +82,8 @@ impl StackConfig {
             password_checks: 4,
             password_queue: 64,
             metrics_host: None,
+            public_url: None,
+            providers: oauth_profiles::ProviderConfig::default(),
         }
     }
 }
@@ -90,7 +99,7 @@ pub struct Running {
 }
 
 impl Running {
-    fn spawn(name: &'static str, app: Application) -> Self {
+    pub fn spawn(name: &'static str, app: Application) -> Self {
         let port = app.port();
         let metrics_port = app.metrics_port();
         let handle = app.handle();
@@ -172,6 +181,7 @@ impl Stack {
             encryption_keys: None,
             encryption_keys_file: secret_keys.oauth_apps,
             encryption_active_key: None,
+            allow_private_uris: config.providers.allow_private_uris,
         })?;
         let oauth_apps_url = format!("http://{}:{}", config.services_host, oauth_apps.port());
         let oauth_profiles = oauth_profiles::build_on(
@@ -188,6 +198,7 @@ impl Stack {
                 encryption_keys: None,
                 encryption_keys_file: secret_keys.oauth_profiles,
                 encryption_active_key: None,
+                providers: config.providers.clone(),
             },
             profiles_listener,
         )?;
@@ -232,6 +243,7 @@ impl Stack {
             metrics_addr: metrics_addr.clone(),
             password_checks: config.password_checks,
             password_queue: config.password_queue,
+            public_url: config.public_url.clone(),
         })?;
         Ok(Stack {
             oauth_apps: Running::spawn("oauth-apps", oauth_apps),

@@ -292,6 +292,14 @@ impl Authenticator {
         Ok(token)
     }
 
+    /// The token of a request on an open route of `service` (no user: the connect callback).
+    pub fn open_route_token(&self, service: Service) -> Result<String, ApiError> {
+        self.signer
+            .mint_open(service)
+            .map(|(token, _)| token)
+            .map_err(ApiError::internal)
+    }
+
     /// A fresh system token for the gateway's own maintenance calls.
     pub fn system_token(&self) -> Result<String, ApiError> {
         self.signer

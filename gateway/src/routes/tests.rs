@@ -135,3 +135,46 @@ fn every_documented_path_has_a_proper_area() {
         );
     }
 }
+
+#[test]
+fn literal_segments_win_over_parameters_and_the_callback_takes_no_credentials() {
+    // `{id}` sorts after `callback` and `connect`; listed first here all the same.
+    let routes = RouteTable::from_document(&json!({"paths": {
+        "/api/mgmt/oauthprofiles/{id}": {"get": {}, "put": {}, "delete": {}},
+        "/api/mgmt/oauthprofiles/zzz": {"get": {}},
+        "/api/mgmt/oauthprofiles/callback": {"get": {}},
+        "/api/mgmt/oauthprofiles/{id}/token": {"get": {}},
+    }}));
+    let template = |path: &str| routes.decide(path).route.map(|r| r.template.clone());
+    assert_eq!(
+        template("/api/mgmt/oauthprofiles/zzz").as_deref(),
+        Some("/api/mgmt/oauthprofiles/zzz")
+    );
+    assert_eq!(
+        template("/api/mgmt/oauthprofiles/7").as_deref(),
+        Some("/api/mgmt/oauthprofiles/{id}")
+    );
+    let callback = routes.decide("/api/mgmt/oauthprofiles/callback");
+    assert_eq!(
+        callback.route.as_ref().map(|r| &*r.template),
+        Some("/api/mgmt/oauthprofiles/callback")
+    );
+    assert_eq!(callback.area.credentials, Credentials::None);
+    assert_eq!(callback.area.owner, Owner::Service(Service::OauthProfiles));
+    assert!(callback.calls_provider(&Method::GET));
+    assert!(routes
+        .decide("/api/mgmt/oauthprofiles/7/token")
+        .calls_provider(&Method::GET));
+    // Everything else under the profiles' prefix still needs credentials.
+    for path in [
+        "/api/mgmt/oauthprofiles/7",
+        "/api/mgmt/oauthprofiles/callbacks",
+        "/api/mgmt/oauthprofiles/7/callback",
+    ] {
+        assert_eq!(
+            routes.decide(path).area.credentials,
+            Credentials::Basic,
+            "{path}"
+        );
+    }
+}

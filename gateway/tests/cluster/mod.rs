@@ -62,6 +62,7 @@ impl Services {
             encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
             encryption_keys_file: dir.path().join("keys/oauth-apps.keys"),
             encryption_active_key: None,
+            allow_private_uris: Default::default(),
         })
         .unwrap();
         let apps_url = format!("http://127.0.0.1:{}", apps.port());
@@ -79,6 +80,7 @@ impl Services {
                 encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
                 encryption_keys_file: dir.path().join("keys/oauth-profiles.keys"),
                 encryption_active_key: None,
+                providers: Default::default(),
             },
             profiles_listener,
         )
@@ -134,6 +136,7 @@ impl Services {
             metrics_addr: None,
             password_checks: 4,
             password_queue: 64,
+            public_url: None,
         }
     }
 

@@ -1,12 +1,12 @@
 //! What a valid OAuth application is, and who may see or change one.
 
 use api_common::fields::{
-    http_url, object_name, optional_id, optional_text, required_id, required_nonblank,
-    DESCRIPTION_MAX, NAME_MAX,
+    object_name, optional_id, optional_string, optional_text, provider_url, required_id,
+    required_nonblank, PrivateUris, DESCRIPTION_MAX, NAME_MAX,
 };
 use api_common::{ApiError, ErrorCode};
 use internal_auth::{permissions, Caller, Identity, SYSTEM_TENANT_ID};
-use oauth_apps_client::PROVIDER_CREDENTIAL_MAX;
+use oauth_apps_client::{TokenAuthMethod, PROVIDER_CREDENTIAL_MAX};
 use oauth_profiles_client::AppUsage;
 use serde::Deserialize;
 use serde_json::Value;
@@ -27,6 +27,7 @@ pub struct OauthAppBody {
     #[serde(rename = "tokenURI")]
     token_uri: Option<Value>,
     scope: Option<Value>,
+    token_auth_method: Option<Value>,
 }
 
 /// A known-good application, ready to store.
@@ -42,10 +43,14 @@ pub struct OauthAppInput {
     pub authorize_uri: String,
     pub token_uri: String,
     pub scope: String,
+    /// `None`: `client_secret_post`, the default.
+    pub token_auth_method: Option<TokenAuthMethod>,
 }
 
 impl OauthAppInput {
-    pub fn parse(body: OauthAppBody) -> Result<Self, ApiError> {
+    /// `private` says whether `authorizeURI` and `tokenURI` may point at loopback, private or
+    /// link-local addresses (`OAUTH_ALLOW_PRIVATE_URIS`).
+    pub fn parse(body: OauthAppBody, private: PrivateUris) -> Result<Self, ApiError> {
         Ok(OauthAppInput {
             name: object_name("name", body.name, NAME_MAX)?,
             data_store: required_id("dataStore", body.data_store)?,
@@ -57,11 +62,29 @@ impl OauthAppInput {
                 body.client_secret,
                 PROVIDER_CREDENTIAL_MAX,
             )?,
-            authorize_uri: http_url("authorizeURI", body.authorize_uri)?,
-            token_uri: http_url("tokenURI", body.token_uri)?,
+            authorize_uri: provider_url("authorizeURI", body.authorize_uri, private)?,
+            token_uri: provider_url("tokenURI", body.token_uri, private)?,
             scope: required_nonblank("scope", body.scope, PROVIDER_CREDENTIAL_MAX)?,
+            token_auth_method: token_auth_method(body.token_auth_method)?,
         })
     }
+}
+
+/// The optional `tokenAuthMethod`: one of [`TokenAuthMethod`]'s names, exactly.
+fn token_auth_method(value: Option<Value>) -> Result<Option<TokenAuthMethod>, ApiError> {
+    const FIELD: &str = "tokenAuthMethod";
+    let Some(text) = optional_string(FIELD, value)? else {
+        return Ok(None);
+    };
+    TokenAuthMethod::from_name(&text).map(Some).ok_or_else(|| {
+        ApiError::invalid_field(
+            FIELD,
+            format!(
+                "expected 'client_secret_post' or 'client_secret_basic', found '{}'",
+                text.escape_debug()
+            ),
+        )
+    })
 }
 
 /// The tenants whose applications the user who really called may read: every tenant for an

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_web::web;
+use api_common::fields::PrivateUris;
 use db::Migrations;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
@@ -77,6 +78,10 @@ pub struct Config {
     /// The key that seals new values; the ring's last entry when unset.
     #[envconfig(from = "OAUTH_APPS_ENCRYPTION_ACTIVE_KEY")]
     pub encryption_active_key: Option<String>,
+    /// Whether `authorizeURI` and `tokenURI` may point at loopback, private or link-local
+    /// addresses: `1` or `true` allow them (tests, a provider inside the network).
+    #[envconfig(from = "OAUTH_ALLOW_PRIVATE_URIS", default = "false")]
+    pub allow_private_uris: PrivateUris,
 }
 
 service_kit::service_settings!(
@@ -95,12 +100,15 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let ring = web::Data::new(service_kit::key_ring(config)?);
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;
     let profiles = web::Data::new(OauthProfilesClient::new(http, profiles_url));
+    let private = web::Data::new(config.allow_private_uris);
     let listener = service_kit::bind(&config.addr)?;
     service_kit::serve_on_with(
         config,
         listener,
         move |cfg| {
-            cfg.app_data(ring.clone()).app_data(profiles.clone());
+            cfg.app_data(ring.clone())
+                .app_data(profiles.clone())
+                .app_data(private.clone());
             configure(cfg);
         },
         sweep::run,

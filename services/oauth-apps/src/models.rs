@@ -7,8 +7,10 @@ use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
-use oauth_apps_client::{AppPlacement, OauthApp as OauthAppView, OauthAppSummary};
-use secrets::{KeyRing, Place, ResealReport};
+use oauth_apps_client::{
+    AppPlacement, OauthApp as OauthAppView, OauthAppSummary, ProviderApp, TokenAuthMethod,
+};
+use secrets::{KeyRing, OpenError, Place, ResealReport};
 
 use crate::domain::OauthAppInput;
 use crate::schema::oauth_apps;
@@ -40,6 +42,8 @@ pub struct OauthApp {
     pub updated_at: NaiveDateTime,
     /// [`LIVE`], or [`DELETING`] / [`MOVING`] while a delete or move asks oauth-profiles.
     pub state: String,
+    /// `None`: `client_secret_post`.
+    pub token_auth_method: Option<String>,
 }
 
 impl OauthApp {
@@ -81,6 +85,7 @@ struct OauthAppChangeset<'a> {
     authorize_uri: &'a str,
     token_uri: &'a str,
     scope: &'a str,
+    token_auth_method: Option<&'static str>,
     updated_at: NaiveDateTime,
 }
 
@@ -96,6 +101,7 @@ impl<'a> OauthAppChangeset<'a> {
             authorize_uri: &input.authorize_uri,
             token_uri: &input.token_uri,
             scope: &input.scope,
+            token_auth_method: input.token_auth_method.map(TokenAuthMethod::name),
             updated_at: chrono::Utc::now().naive_utc(),
         }
     }
@@ -110,6 +116,7 @@ impl OauthApp {
 
     /// The application as create and update answer it, echoing the secret that was sent.
     fn into_view_with(self, echo_secret: Option<String>) -> OauthAppView {
+        let token_auth_method = self.token_auth_method();
         OauthAppView {
             id: self.id,
             name: self.name,
@@ -121,7 +128,16 @@ impl OauthApp {
             authorize_uri: self.authorize_uri,
             token_uri: self.token_uri,
             scope: self.scope,
+            token_auth_method,
         }
+    }
+
+    /// The stored method; an unknown name (the column's check forbids one) reads as the
+    /// default.
+    fn token_auth_method(&self) -> Option<TokenAuthMethod> {
+        self.token_auth_method
+            .as_deref()
+            .and_then(TokenAuthMethod::from_name)
     }
 
     pub fn into_summary(self) -> OauthAppSummary {
@@ -168,6 +184,35 @@ pub fn insert(
         db::owners::guard_tenant(conn, tenant_id)?;
         Ok(app.into_view_with(Some(input.client_secret.clone())))
     })
+}
+
+/// Application `id` with its client secret opened, for oauth-profiles' calls to its provider.
+pub fn find_provider(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    id: i64,
+) -> QueryResult<Option<Result<ProviderApp, OpenError>>> {
+    let row = oauth_apps::table
+        .find(id)
+        .select((OauthApp::as_select(), oauth_apps::client_secret))
+        .get_result::<(OauthApp, String)>(conn)
+        .optional()?;
+    Ok(row.map(|(app, sealed)| {
+        let client_secret = ring.open(&sealed, secret_place(app.id))?;
+        Ok(ProviderApp {
+            id: app.id,
+            tenant_id: app.tenant_id,
+            live: app.is_live(),
+            token_auth_method: app
+                .token_auth_method()
+                .unwrap_or(TokenAuthMethod::ClientSecretPost),
+            client_id: app.client_id,
+            client_secret,
+            authorize_uri: app.authorize_uri,
+            token_uri: app.token_uri,
+            scope: app.scope,
+        })
+    }))
 }
 
 /// Application `id` (on the concrete connection: it runs on every GET by id and every link

@@ -18,5 +18,6 @@ diesel::table! {
         state -> Text,
         state_token -> Nullable<Text>,
         state_since -> Nullable<Timestamp>,
+        token_auth_method -> Nullable<Text>,
     }
 }

@@ -146,6 +146,7 @@ async fn start_cluster() -> Cluster {
             encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
             encryption_keys_file: dir.path().join("keys/oauth-profiles-encryption.keys"),
             encryption_active_key: None,
+            providers: Default::default(),
         },
         profiles_listener,
     )

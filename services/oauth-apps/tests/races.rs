@@ -98,6 +98,7 @@ async fn start() -> Replicas {
             encryption_keys: Some(apps_ring.clone()),
             encryption_keys_file: dir.path().join("keys/oauth-apps-encryption.keys"),
             encryption_active_key: None,
+            allow_private_uris: Default::default(),
         })
         .expect("oauth-apps starts");
         apps.push(format!("http://127.0.0.1:{}", app.port()));
@@ -119,6 +120,7 @@ async fn start() -> Replicas {
                 encryption_keys: Some(profiles_ring.clone()),
                 encryption_keys_file: dir.path().join("keys/oauth-profiles-encryption.keys"),
                 encryption_active_key: None,
+                providers: Default::default(),
             },
             listener,
         )

@@ -30,6 +30,9 @@ pub struct OauthProfileInput {
     pub description: Option<String>,
     pub access_token: Option<String>,
     pub refresh_token: String,
+    /// When `access_token` expires: known only for tokens this service obtained itself (the
+    /// connect callback); tokens sent by a caller are of unknown expiry.
+    pub expires_at: Option<chrono::NaiveDateTime>,
 }
 
 impl OauthProfileInput {
@@ -40,6 +43,7 @@ impl OauthProfileInput {
             description: optional_text("description", body.description, DESCRIPTION_MAX)?,
             access_token: optional_nonblank("accessToken", body.access_token, TOKEN_MAX)?,
             refresh_token: required_nonblank("refreshToken", body.refresh_token, TOKEN_MAX)?,
+            expires_at: None,
         })
     }
 }
@@ -82,7 +86,36 @@ pub fn authorize(caller: &Caller, action: Action) -> Result<(), ApiError> {
 /// administrator reads every tenant's applications, a user those of the tenants they
 /// administer; neither makes such an application usable by the owner.)
 pub fn usable_by(owner: &Identity, app_tenant_id: i64) -> bool {
-    app_tenant_id == owner.tenant_id || app_tenant_id == SYSTEM_TENANT_ID
+    usable_in(owner.tenant_id, app_tenant_id)
+}
+
+/// [`usable_by`] for an owner known by their tenant only (the connect callback, which has no
+/// user token).
+pub fn usable_in(owner_tenant_id: i64, app_tenant_id: i64) -> bool {
+    app_tenant_id == owner_tenant_id || app_tenant_id == SYSTEM_TENANT_ID
+}
+
+/// The answer for an application a profile may not use (or that is being deleted or moved).
+pub fn invalid_app(app_id: i64) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidOauthAppId,
+        format!("Invalid OAuthAppId: {app_id}"),
+    )
+}
+
+/// The application `app_id` with its client credentials, if it is live and usable by an owner
+/// of `owner_tenant_id` (asked with `token`, the caller's, or the open route's); otherwise 400
+/// `Invalid OAuthAppId`, 503/504 when oauth-apps cannot answer.
+pub async fn provider_app(
+    apps: &OauthAppsClient,
+    token: &str,
+    owner_tenant_id: i64,
+    app_id: i64,
+) -> Result<oauth_apps_client::ProviderApp, ApiError> {
+    match apps.get_provider(token, app_id).await? {
+        Some(app) if app.live && usable_in(owner_tenant_id, app.tenant_id) => Ok(app),
+        _ => Err(invalid_app(app_id)),
+    }
 }
 
 /// How a request links a profile to its application.
@@ -111,10 +144,7 @@ pub async fn check_oauth_app(
     };
     match app {
         Some(app) if usable_by(caller, app.tenant_id) => Ok(()),
-        _ => Err(ApiError::new(
-            ErrorCode::InvalidOauthAppId,
-            format!("Invalid OAuthAppId: {app_id}"),
-        )),
+        _ => Err(invalid_app(app_id)),
     }
 }
 

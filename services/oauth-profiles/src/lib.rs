@@ -7,9 +7,16 @@
 //! a deleted user's profiles for the gateway (`oauth-profiles-client`). A profile, or a new
 //! link, is committed pending before its application is checked, and a sweeper removes what a
 //! request left pending (docs/consistency.md, I1).
+//!
+//! It also obtains and renews tokens itself (docs/connect.md): the connect flow (a redirect
+//! to the provider, and the callback that exchanges the code), and refreshes single flight
+//! through the database, through the one outbound client of [`provider`].
 
+pub mod connect;
 pub mod domain;
+pub mod flight;
 pub mod models;
+pub mod provider;
 mod routes;
 pub mod schema;
 pub mod sweep;
@@ -19,11 +26,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_web::web;
+use api_common::fields::PrivateUris;
 use db::Migrations;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use envconfig::Envconfig;
+use flight::Refresher;
 use internal_auth::Service;
 use oauth_apps_client::OauthAppsClient;
+use provider::{ProviderClient, ProviderSettings};
 use secrets::ResealReport;
 use service_kit::{peer_client, Application, StartError};
 
@@ -80,6 +90,40 @@ pub struct Config {
     /// The key that seals new values; the ring's last entry when unset.
     #[envconfig(from = "OAUTH_PROFILES_ENCRYPTION_ACTIVE_KEY")]
     pub encryption_active_key: Option<String>,
+    /// The OAuth providers this service calls (docs/connect.md).
+    #[envconfig(nested)]
+    pub providers: ProviderConfig,
+}
+
+/// How this service calls OAuth providers.
+#[derive(Debug, Clone, Envconfig)]
+pub struct ProviderConfig {
+    /// Whether an application's `tokenURI` may resolve to a loopback, private or link-local
+    /// address: `1` or `true` allow it (tests, a provider inside the network).
+    #[envconfig(from = "OAUTH_ALLOW_PRIVATE_URIS", default = "false")]
+    pub allow_private_uris: PrivateUris,
+    /// One request to a provider may take this long (connection and answer).
+    #[envconfig(from = "OAUTH_PROFILES_PROVIDER_TIMEOUT_MS", default = "10000")]
+    pub timeout_ms: u64,
+    /// A whole token request, retries included, may take this long: within the 30 s a
+    /// refresh answers in, with room for oauth-apps and the database.
+    #[envconfig(from = "OAUTH_PROFILES_PROVIDER_DEADLINE_MS", default = "25000")]
+    pub deadline_ms: u64,
+    /// After a failed refresh, `GET .../token` does not call the provider for this long (503
+    /// with `Retry-After`).
+    #[envconfig(from = "OAUTH_PROFILES_REFRESH_BACKOFF_SECS", default = "30")]
+    pub refresh_backoff_secs: u64,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        ProviderConfig {
+            allow_private_uris: PrivateUris::REFUSED,
+            timeout_ms: 10_000,
+            deadline_ms: 25_000,
+            refresh_backoff_secs: 30,
+        }
+    }
 }
 
 service_kit::service_settings!(
@@ -102,12 +146,36 @@ pub fn build_on(config: &Config, listener: TcpListener) -> Result<Application, S
     let apps_url = service_kit::parse_base_url("OAUTH_APPS_URL", &config.oauth_apps_url)?;
     let ring = web::Data::new(service_kit::key_ring(config)?);
     let http = peer_client(Duration::from_millis(config.peer_timeout_ms))?;
-    let apps = web::Data::new(OauthAppsClient::new(http, apps_url));
+    let apps = OauthAppsClient::new(http, apps_url);
+    let settings = &config.providers;
+    if settings.deadline_ms > flight::WAIT_LIMIT.as_millis() as u64 {
+        return Err(StartError::Other(format!(
+            "OAUTH_PROFILES_PROVIDER_DEADLINE_MS: at most {} (a refresh answers within 30 s)",
+            flight::WAIT_LIMIT.as_millis()
+        )));
+    }
+    let provider = ProviderClient::new(ProviderSettings {
+        attempt_timeout: Duration::from_millis(settings.timeout_ms),
+        deadline: Duration::from_millis(settings.deadline_ms),
+        private: settings.allow_private_uris,
+    })
+    .map_err(|e| StartError::Other(format!("the OAuth providers' HTTP client: {e}")))?;
+    let refresher = web::Data::new(Refresher {
+        ring: ring.clone().into_inner(),
+        apps: apps.clone(),
+        provider: provider.clone(),
+        backoff: Duration::from_secs(settings.refresh_backoff_secs),
+    });
+    let apps = web::Data::new(apps);
+    let provider = web::Data::new(provider);
     service_kit::serve_on_with(
         config,
         listener,
         move |cfg| {
-            cfg.app_data(apps.clone()).app_data(ring.clone());
+            cfg.app_data(apps.clone())
+                .app_data(ring.clone())
+                .app_data(provider.clone())
+                .app_data(refresher.clone());
             configure(cfg);
         },
         sweep::run,

@@ -9,11 +9,13 @@ use api_common::http::Page;
 use chrono::NaiveDateTime;
 use db::DbConnection;
 use diesel::prelude::*;
-use oauth_profiles_client::{OauthProfile as ProfileView, OauthProfileSummary, ProfileLink};
+use oauth_profiles_client::{
+    OauthProfile as ProfileView, OauthProfileSummary, ProfileLink, ProfileStatus,
+};
 use secrets::{KeyRing, OpenError, Place, ResealReport};
 
 use crate::domain::{Link, OauthProfileInput};
-use crate::schema::oauth_profiles;
+use crate::schema::{connect_states, oauth_profiles};
 
 const ACCESS_TOKEN: &str = "access_token";
 const REFRESH_TOKEN: &str = "refresh_token";
@@ -42,6 +44,16 @@ pub struct OauthProfile {
     refresh_token: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the access token expires; `None`: unknown.
+    pub expires_at: Option<NaiveDateTime>,
+    /// [`ProfileStatus`] by name.
+    pub status: String,
+    /// Bumped by every refresh stored: what a caller waiting for another's refresh watches.
+    pub token_version: i64,
+    /// Until when a refresh under way holds the profile (single flight); `None`: nobody.
+    pub refresh_lease_until: Option<NaiveDateTime>,
+    /// When the last refresh failed; cleared by a refresh that succeeds.
+    pub refresh_failed_at: Option<NaiveDateTime>,
 }
 
 /// A new row, its refresh token empty until [`insert`] seals the tokens (which needs the
@@ -59,6 +71,7 @@ struct NewOauthProfile<'a> {
     updated_at: NaiveDateTime,
     state: &'static str,
     pending_since: Option<NaiveDateTime>,
+    expires_at: Option<NaiveDateTime>,
 }
 
 /// A profile whose application has not been confirmed yet: seen by `usage` only.
@@ -76,6 +89,14 @@ struct OauthProfileChangeset<'a> {
     access_token: Option<&'a str>,
     refresh_token: &'a str,
     updated_at: NaiveDateTime,
+    /// Tokens sent by a caller: expiry unknown, and usable again.
+    expires_at: Option<NaiveDateTime>,
+    status: &'static str,
+    refresh_failed_at: Option<NaiveDateTime>,
+    /// A refresh under way loses its lease, so that its compare-and-set cannot overwrite the
+    /// tokens sent here with ones obtained from the old refresh token.
+    refresh_lease: Option<&'a str>,
+    refresh_lease_until: Option<NaiveDateTime>,
 }
 
 impl OauthProfile {
@@ -89,6 +110,27 @@ impl OauthProfile {
         Ok(self.into_view(access_token, refresh_token))
     }
 
+    /// The refresh token, opened.
+    pub fn open_refresh_token(&self, ring: &KeyRing) -> Result<String, OpenError> {
+        ring.open(&self.refresh_token, token_place(REFRESH_TOKEN, self.id))
+    }
+
+    /// The access token, opened.
+    pub fn open_access_token(&self, ring: &KeyRing) -> Result<Option<String>, OpenError> {
+        ring.open_optional(
+            self.access_token.as_deref(),
+            token_place(ACCESS_TOKEN, self.id),
+        )
+    }
+
+    pub fn has_access_token(&self) -> bool {
+        self.access_token.is_some()
+    }
+
+    pub fn status(&self) -> ProfileStatus {
+        ProfileStatus::from_name(&self.status)
+    }
+
     fn into_view(self, access_token: Option<String>, refresh_token: String) -> ProfileView {
         ProfileView {
             id: self.id,
@@ -97,6 +139,8 @@ impl OauthProfile {
             description: self.description,
             access_token,
             refresh_token,
+            expires_at: self.expires_at.map(rfc3339),
+            status: ProfileStatus::from_name(&self.status),
         }
     }
 
@@ -109,6 +153,12 @@ impl OauthProfile {
             oauth_app_id: self.oauth_app_id,
         }
     }
+}
+
+/// A stored time (UTC) as the API shows it: RFC 3339, whole seconds, `Z`.
+pub fn rfc3339(at: NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The tokens of `input` sealed for row `id`: (access token, refresh token).
@@ -141,6 +191,7 @@ pub fn insert(
         updated_at: now,
         state: PENDING,
         pending_since: Some(now),
+        expires_at: input.expires_at,
     };
     conn.transaction(|conn| {
         let profile: OauthProfile = db::insert_returning!(
@@ -278,6 +329,17 @@ impl Owner {
     }
 }
 
+/// Whether `owner` has a profile named `name`, active or pending (connect refuses a taken name
+/// before sending anyone to the provider; the unique index still decides at the callback).
+pub fn name_exists(conn: &mut DbConnection, owner: Owner, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        oauth_profiles::table
+            .filter(oauth_profiles::owner_id.eq(owner.user_id))
+            .filter(oauth_profiles::name.eq(name)),
+    ))
+    .get_result(conn)
+}
+
 /// `owner`'s active profile `id` (on the concrete connection: it runs on every GET by id).
 pub fn find(conn: &mut DbConnection, owner: Owner, id: i64) -> QueryResult<Option<OauthProfile>> {
     db::with_backend!(conn, |c| owned_active(owner, id)
@@ -319,6 +381,11 @@ pub fn update(
         access_token: access_token.as_deref(),
         refresh_token: &refresh_token,
         updated_at: chrono::Utc::now().naive_utc(),
+        expires_at: input.expires_at,
+        status: ProfileStatus::Active.name(),
+        refresh_failed_at: None,
+        refresh_lease: None,
+        refresh_lease_until: None,
     };
     let row = owned_active(owner, id);
     let updated = match link {
@@ -394,14 +461,20 @@ pub enum Purge {
     MovedTo(i64),
 }
 
-/// Deletes `owner`'s profiles as `purge` says; how many went.
+/// Deletes `owner`'s profiles, and their connect flows under way, as `purge` says; how many
+/// profiles went.
 pub fn delete_all_owned(conn: &mut DbConnection, owner: i64, purge: Purge) -> QueryResult<usize> {
     let owned = oauth_profiles::table.filter(oauth_profiles::owner_id.eq(owner));
+    let flows = connect_states::table.filter(connect_states::owner_id.eq(owner));
     match purge {
-        Purge::Deleted => {
-            db::owners::purge_owner(conn, owner, |conn| diesel::delete(owned).execute(conn))
-        }
+        Purge::Deleted => db::owners::purge_owner(conn, owner, |conn| {
+            diesel::delete(flows).execute(conn)?;
+            diesel::delete(owned).execute(conn)
+        }),
+        // A flow begun in the old tenant would create its profile there: it ends here too.
         Purge::MovedTo(tenant) => {
+            diesel::delete(flows.filter(connect_states::owner_tenant_id.ne(tenant)))
+                .execute(conn)?;
             diesel::delete(owned.filter(oauth_profiles::owner_tenant_id.ne(tenant))).execute(conn)
         }
     }
@@ -447,4 +520,164 @@ pub fn delete_unlinked(conn: &mut DbConnection, id: i64, app_id: i64) -> QueryRe
     )
     .execute(conn)
     .map(|n| n > 0)
+}
+
+// ---- Refresh, single flight (docs/connect.md) ----
+
+/// Step 1 of a refresh: `owner`'s active profile `id` is leased to `lease` until `until`,
+/// unless another refresh holds an unexpired lease; whether this one got it. One short
+/// statement: no connection is held while the provider is called.
+pub fn claim_refresh(
+    conn: &mut DbConnection,
+    owner: Owner,
+    id: i64,
+    lease: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        owned_active(owner, id).filter(
+            oauth_profiles::refresh_lease_until
+                .is_null()
+                .or(oauth_profiles::refresh_lease_until.lt(now)),
+        ),
+    )
+    .set((
+        oauth_profiles::refresh_lease.eq(Some(lease)),
+        oauth_profiles::refresh_lease_until.eq(Some(until)),
+    ))
+    .execute(conn)
+    .map(|n| n > 0)
+}
+
+/// What a refresh obtained, tokens in clear.
+#[derive(Clone)]
+pub struct Refreshed {
+    pub access_token: String,
+    /// A rotated refresh token; `None`: the provider kept the old one.
+    pub refresh_token: Option<String>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// Step 3 of a refresh: stores what it obtained, the access token and a rotated refresh
+/// token in the same statement, and gives the lease back, only if `lease` still holds the
+/// profile (compare and set); whether it was stored.
+pub fn store_refreshed(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    id: i64,
+    lease: &str,
+    refreshed: &Refreshed,
+) -> QueryResult<bool> {
+    let access = ring.seal(&refreshed.access_token, token_place(ACCESS_TOKEN, id));
+    let row = oauth_profiles::table
+        .find(id)
+        .filter(oauth_profiles::refresh_lease.eq(lease));
+    let common = (
+        oauth_profiles::access_token.eq(Some(access)),
+        oauth_profiles::expires_at.eq(refreshed.expires_at),
+        oauth_profiles::token_version.eq(oauth_profiles::token_version + 1),
+        oauth_profiles::status.eq(ProfileStatus::Active.name()),
+        oauth_profiles::refresh_lease.eq(None::<String>),
+        oauth_profiles::refresh_lease_until.eq(None::<NaiveDateTime>),
+        oauth_profiles::refresh_failed_at.eq(None::<NaiveDateTime>),
+        oauth_profiles::updated_at.eq(chrono::Utc::now().naive_utc()),
+    );
+    let updated = match &refreshed.refresh_token {
+        Some(rotated) => {
+            let sealed = ring.seal(rotated, token_place(REFRESH_TOKEN, id));
+            diesel::update(row)
+                .set((common, oauth_profiles::refresh_token.eq(sealed)))
+                .execute(conn)?
+        }
+        None => diesel::update(row).set(common).execute(conn)?,
+    };
+    Ok(updated > 0)
+}
+
+/// How a refresh that stored nothing ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The provider failed, or could not be reached: `/token` backs off.
+    Provider,
+    /// The provider refused the refresh token: the profile needs a new connection.
+    InvalidGrant,
+    /// Nothing the provider did (oauth-apps did not answer): no back-off.
+    Other,
+}
+
+/// Gives back `lease` after a refresh that stored nothing; the tokens are not touched.
+pub fn release_refresh(
+    conn: &mut DbConnection,
+    id: i64,
+    lease: &str,
+    failure: Failure,
+) -> QueryResult<bool> {
+    let row = oauth_profiles::table
+        .find(id)
+        .filter(oauth_profiles::refresh_lease.eq(lease));
+    let free = (
+        oauth_profiles::refresh_lease.eq(None::<String>),
+        oauth_profiles::refresh_lease_until.eq(None::<NaiveDateTime>),
+    );
+    let now = chrono::Utc::now().naive_utc();
+    let updated = match failure {
+        Failure::Other => diesel::update(row).set(free).execute(conn)?,
+        Failure::Provider => diesel::update(row)
+            .set((free, oauth_profiles::refresh_failed_at.eq(Some(now))))
+            .execute(conn)?,
+        Failure::InvalidGrant => diesel::update(row)
+            .set((
+                free,
+                oauth_profiles::refresh_failed_at.eq(Some(now)),
+                oauth_profiles::status.eq(ProfileStatus::ReauthorizationRequired.name()),
+            ))
+            .execute(conn)?,
+    };
+    Ok(updated > 0)
+}
+
+// ---- Connect states (docs/connect.md) ----
+
+/// A connect flow under way, as stored: the state's hash, never the state.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = connect_states)]
+pub struct ConnectState {
+    pub state_hash: String,
+    pub owner_id: i64,
+    pub owner_tenant_id: i64,
+    pub oauth_app_id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub redirect_uri: String,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn insert_state(conn: &mut DbConnection, state: &ConnectState) -> QueryResult<()> {
+    diesel::insert_into(connect_states::table)
+        .values(state)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Takes the connect state whose hash is `state_hash`, if it has not expired: one `DELETE
+/// ... RETURNING`, so of two callbacks with one state only one gets it, and an expired state
+/// goes too.
+pub fn take_state(
+    conn: &mut DbConnection,
+    state_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<ConnectState>> {
+    let taken: Option<ConnectState> = db::with_backend!(conn, |c| diesel::delete(
+        connect_states::table.find(state_hash)
+    )
+    .returning(ConnectState::as_returning())
+    .get_result(c)
+    .optional())?;
+    Ok(taken.filter(|state| state.expires_at > now))
+}
+
+/// The sweeper's statement: expired connect states go; how many.
+pub fn sweep_states(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(connect_states::table.filter(connect_states::expires_at.le(now))).execute(conn)
 }

@@ -15,5 +15,24 @@ diesel::table! {
         state -> Text,
         pending_app_id -> Nullable<BigInt>,
         pending_since -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        token_version -> BigInt,
+        refresh_lease -> Nullable<Text>,
+        refresh_lease_until -> Nullable<Timestamp>,
+        refresh_failed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    connect_states (state_hash) {
+        state_hash -> Text,
+        owner_id -> BigInt,
+        owner_tenant_id -> BigInt,
+        oauth_app_id -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        redirect_uri -> Text,
+        expires_at -> Timestamp,
     }
 }

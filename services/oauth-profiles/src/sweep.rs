@@ -1,6 +1,7 @@
 //! The sweeper: profiles left pending, and pending links, by a create or update that never
 //! finished (its replica died, or it lost its database between two steps) go once they are
-//! older than [`PENDING_LIMIT`] (docs/consistency.md, I1).
+//! older than [`PENDING_LIMIT`] (docs/consistency.md, I1). Expired connect states go too
+//! (docs/connect.md).
 
 use std::time::Duration;
 
@@ -27,6 +28,12 @@ pub async fn run(pool: DbPool) {
             Ok(0) => {}
             Ok(n) => log::warn!("removed {n} pending OAuth profile(s) or link(s) left behind"),
             Err(err) => log::warn!("sweeping OAuth profiles failed: {err}"),
+        }
+        let now = chrono::Utc::now().naive_utc();
+        match run_db(&pool, move |conn| models::sweep_states(conn, now)).await {
+            Ok(0) => {}
+            Ok(n) => log::info!("removed {n} expired connect state(s)"),
+            Err(err) => log::warn!("sweeping connect states failed: {err}"),
         }
     }
 }

@@ -46,6 +46,7 @@ fn apps_config(dir: &Path, profiles_url: String) -> oauth_apps::Config {
         encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
         encryption_keys_file: dir.join("keys/oauth-apps-encryption.keys"),
         encryption_active_key: None,
+        allow_private_uris: Default::default(),
     }
 }
 
@@ -64,6 +65,7 @@ fn profiles_config(dir: &Path, addr: String, apps_url: String) -> oauth_profiles
         encryption_keys: Some(format!("k1:{}", secrets::generate_key())),
         encryption_keys_file: dir.join("keys/oauth-profiles-encryption.keys"),
         encryption_active_key: None,
+        providers: Default::default(),
     }
 }
 

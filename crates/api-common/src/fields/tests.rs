@@ -192,3 +192,89 @@ fn identifiers_and_tokens_have_no_surrounding_white_space() {
     assert!(required_nonblank("scope", Some(json!("  ")), 64).is_err());
     assert!(required_nonblank("scope", Some(json!("a".repeat(65))), 64).is_err());
 }
+
+#[test]
+fn provider_urls_refuse_every_inward_address_unless_allowed() {
+    let refused = |url: &str| {
+        provider_url("tokenURI", Some(json!(url)), PrivateUris::REFUSED)
+            .map_err(|e| e.message().to_owned())
+    };
+    for inward in [
+        "http://127.0.0.1/token",
+        "http://127.0.0.1:9000/token",
+        "http://127.1/token",
+        "http://2130706433/token",
+        "http://0177.0.0.1/token",
+        "http://0x7f.0.0.1/token",
+        "http://0x7f000001/token",
+        "http://017700000001/token",
+        "http://[::1]/token",
+        "http://[0:0:0:0:0:0:0:1]/token",
+        "http://[::ffff:127.0.0.1]/token",
+        "http://[::ffff:7f00:1]/token",
+        "http://[::ffff:169.254.169.254]/latest",
+        "http://[::127.0.0.1]/token",
+        "http://[64:ff9b::a00:1]/token",
+        "http://[2002:7f00:1::]/token",
+        "http://[::]/token",
+        "http://0.0.0.0/token",
+        "http://0/token",
+        "http://10.0.0.1/token",
+        "http://10.255.255.255/token",
+        "http://172.16.0.1/token",
+        "http://172.31.255.1/token",
+        "http://192.168.1.1/token",
+        "http://169.254.169.254/latest/meta-data",
+        "http://100.64.0.1/token",
+        "http://224.0.0.1/token",
+        "http://255.255.255.255/token",
+        "http://[fc00::1]/token",
+        "http://[fd12:3456::1]/token",
+        "http://[fe80::1]/token",
+        "http://[ff02::1]/token",
+        "http://localhost/token",
+        "http://LOCALHOST:8080/token",
+        "http://localhost./token",
+        "http://api.localhost/token",
+        "https://a.b.LocalHost./token",
+    ] {
+        let message = refused(inward).expect_err(inward);
+        assert!(message.contains("tokenURI"), "{inward}: {message}");
+        assert!(
+            provider_url("tokenURI", Some(json!(inward)), PrivateUris::ALLOWED).is_ok(),
+            "{inward} is allowed when private URIs are"
+        );
+    }
+    for public in [
+        "https://oauth2.googleapis.com/token",
+        "https://8.8.8.8/token",
+        "https://[2001:4860:4860::8888]/token",
+        "https://172.32.0.1/token",
+        "https://localhost.example.com/token",
+        "https://mylocalhost/token",
+        "https://11.0.0.1/token",
+    ] {
+        assert!(refused(public).is_ok(), "{public}: {:?}", refused(public));
+    }
+}
+
+#[test]
+fn the_private_uris_setting_reads_one_and_true() {
+    for (text, allowed) in [
+        ("1", true),
+        ("true", true),
+        ("TRUE", true),
+        ("0", false),
+        ("false", false),
+        ("", false),
+    ] {
+        assert_eq!(
+            text.parse::<PrivateUris>().unwrap().allowed,
+            allowed,
+            "{text}"
+        );
+    }
+    for bad in ["yes", "2", "on"] {
+        assert!(bad.parse::<PrivateUris>().is_err(), "{bad}");
+    }
+}

@@ -272,6 +272,7 @@ fn seed_apps(
                 authorize_uri: "https://accounts.google.com/o/oauth2/v2/auth".to_owned(),
                 token_uri: "https://www.googleapis.com/oauth2/v3/token".to_owned(),
                 scope: "full_offline_access, test_repo".to_owned(),
+                token_auth_method: None,
             };
             models::insert(conn, ring, tenant, owner, &input).map(|app| app.id)
         },
@@ -321,6 +322,7 @@ fn seed_profiles(
                 refresh_token: format!(
                     "1//0bench{n:012}-refresh-token-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
                 ),
+                expires_at: None,
             };
             let owner = Owner {
                 user_id: owner,

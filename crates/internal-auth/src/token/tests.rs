@@ -71,15 +71,39 @@ fn tokens_open_the_surfaces_they_are_addressed_to() {
         );
         assert_eq!(opens(None, service), Some((false, true)), "{service:?}");
     }
-    // The peer calls: oauth-profiles reads oauth-apps' public routes, oauth-apps asks
-    // oauth-profiles' internal usage route.
-    assert_eq!(opens(Some(OauthProfiles), OauthApps), Some((true, false)));
+    // The peer calls: oauth-profiles reads oauth-apps' public routes and its client
+    // credentials (internal), oauth-apps asks oauth-profiles' internal usage route.
+    assert_eq!(opens(Some(OauthProfiles), OauthApps), Some((true, true)));
     assert_eq!(opens(Some(OauthApps), OauthProfiles), Some((false, true)));
     // Nothing else: a token for one service is refused by the others.
     assert_eq!(opens(Some(ClientRegistration), OauthApps), None);
     assert_eq!(opens(Some(ClientRegistration), OauthProfiles), None);
     assert_eq!(opens(Some(OauthApps), ClientRegistration), None);
     assert_eq!(opens(Some(OauthProfiles), ClientRegistration), None);
+}
+
+/// The token of the open callback route opens oauth-profiles' public routes (as a caller
+/// without a user) and oauth-apps' internal ones, nothing of client-registration, and no
+/// internal route of oauth-profiles (purges, usage).
+#[test]
+fn the_open_route_token_opens_the_callback_and_the_credentials_only() {
+    let pair = generate_key_pair().unwrap();
+    let signer =
+        TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(30)).unwrap();
+    let (token, _) = signer.mint_open(Service::OauthProfiles).unwrap();
+    let verify = |service| {
+        TokenVerifier::from_pem(pair.public_pem.as_bytes(), service)
+            .unwrap()
+            .verify(&token)
+            .map(|v| (v.scope, v.opens.public, v.opens.internal))
+            .ok()
+    };
+    assert_eq!(
+        verify(Service::OauthProfiles),
+        Some((Scope::Open, true, false))
+    );
+    assert_eq!(verify(Service::OauthApps), Some((Scope::Open, false, true)));
+    assert_eq!(verify(Service::ClientRegistration), None);
 }
 
 #[test]

@@ -20,6 +20,9 @@ async fn create_read_list_update_delete() {
     let id = created["id"].as_i64().expect("id is a number");
     let mut expected = profile_body("User_1", &app_id);
     expected["id"] = json!(id);
+    // Tokens sent by a caller: expiry unknown (issue 16).
+    expected["expiresAt"] = Value::Null;
+    expected["status"] = json!("active");
     assert_eq!(created, expected);
 
     // Read (seed 001): the same, tokens included.
@@ -44,7 +47,8 @@ async fn create_read_list_update_delete() {
     let r = app.admin(Method::GET, &format!("{PATH}/{id}"), None).await;
     assert_eq!(
         r.json(),
-        json!({"id": id, "name": "Google_User_1", "oauthAppId": app_id, "refreshToken": "new-refresh"})
+        json!({"id": id, "name": "Google_User_1", "oauthAppId": app_id, "refreshToken": "new-refresh",
+               "expiresAt": null, "status": "active"})
     );
 
     // Delete: 204, then 404 in the product's words.

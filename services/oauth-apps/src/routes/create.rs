@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use api_common::fields::PrivateUris;
 use api_common::http::JsonBody;
 use api_common::ApiError;
 use db::{run_db, DbPool, OnUniqueViolation};
@@ -13,9 +14,10 @@ pub async fn create(
     caller: Caller,
     pool: web::Data<DbPool>,
     ring: web::Data<KeyRing>,
+    private: web::Data<PrivateUris>,
     body: JsonBody<OauthAppBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = OauthAppInput::parse(body.into_inner())?;
+    let input = OauthAppInput::parse(body.into_inner(), **private)?;
     let tenant_id = input.tenant_id.unwrap_or(caller.tenant_id);
     authorize_manage(&caller, tenant_id)?;
     let name = input.name.clone();

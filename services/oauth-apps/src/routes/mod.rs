@@ -7,6 +7,7 @@ mod create;
 mod delete;
 mod list;
 mod placements;
+mod provider;
 mod purge_tenant;
 mod read;
 mod update;
@@ -24,8 +25,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/mgmt/oauthapps/{id}"),
 ];
 
-/// The routes [`configure`] registers for the gateway only; it does not forward them.
+/// The routes [`configure`] registers for peers only; the gateway does not forward them:
+/// oauth-profiles' read of an application's client credentials, and the gateway's purge of a
+/// deleted tenant and its consistency check's read (system token only).
 pub const INTERNAL_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/internal/oauth-apps/{id}/provider"),
     ("GET", "/internal/applications"),
     ("DELETE", "/internal/tenants/{id}"),
 ];
@@ -42,6 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(read::read))
             .route(web::put().to(update::update))
             .route(web::delete().to(delete::delete))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/internal/oauth-apps/{id}/provider")
+            .route(web::get().to(provider::provider))
             .default_service(method_not_allowed_route()),
     )
     .service(

@@ -1,4 +1,5 @@
 use actix_web::{web, HttpResponse};
+use api_common::fields::PrivateUris;
 use api_common::http::{IdPath, JsonBody};
 use api_common::ApiError;
 use db::{run_db, DbPool, OnUniqueViolation};
@@ -28,9 +29,10 @@ pub async fn update(
     ring: web::Data<KeyRing>,
     profiles: web::Data<OauthProfilesClient>,
     IdPath(id): IdPath,
+    private: web::Data<PrivateUris>,
     body: JsonBody<OauthAppBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = OauthAppInput::parse(body.into_inner())?;
+    let input = OauthAppInput::parse(body.into_inner(), **private)?;
     let current = run_db(&pool, move |conn| models::find(conn, id))
         .await?
         .filter(|app| can_read(&caller, app.tenant_id))

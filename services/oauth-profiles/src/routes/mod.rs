@@ -5,11 +5,15 @@
 //! gateway's system token only).
 
 mod audit;
+mod callback;
+mod connect;
 mod create;
 mod delete;
 mod list;
 mod purge_owner;
 mod read;
+mod refresh;
+mod token;
 mod update;
 mod usage;
 
@@ -24,6 +28,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/mgmt/oauthprofiles/{id}"),
     ("PUT", "/api/mgmt/oauthprofiles/{id}"),
     ("DELETE", "/api/mgmt/oauthprofiles/{id}"),
+    ("GET", "/api/mgmt/oauthprofiles/connect"),
+    ("GET", "/api/mgmt/oauthprofiles/callback"),
+    ("POST", "/api/mgmt/oauthprofiles/{id}/refresh"),
+    ("GET", "/api/mgmt/oauthprofiles/{id}/token"),
 ];
 
 /// The routes [`configure`] registers for peers only; the gateway does not forward them.
@@ -39,6 +47,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/api/mgmt/oauthprofiles")
             .route(web::post().to(create::create))
             .route(web::get().to(list::list))
+            .default_service(method_not_allowed_route()),
+    )
+    // Before `/{id}`, which would take their last segment for an id.
+    .service(
+        web::resource("/api/mgmt/oauthprofiles/connect")
+            .route(web::get().to(connect::connect))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/api/mgmt/oauthprofiles/callback")
+            .route(web::get().to(callback::callback))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/api/mgmt/oauthprofiles/{id}/refresh")
+            .route(web::post().to(refresh::refresh))
+            .default_service(method_not_allowed_route()),
+    )
+    .service(
+        web::resource("/api/mgmt/oauthprofiles/{id}/token")
+            .route(web::get().to(token::token))
             .default_service(method_not_allowed_route()),
     )
     .service(
