@@ -25,7 +25,7 @@ pub use migrations::{has_pending_migrations, revert_all_migrations, run_migratio
 pub use pool::{
     connect, connect_with_metrics, ConnectionManager, DbSetupError, PoolMetrics, PoolOptions,
 };
-pub use url::{Backend, DatabaseUrl};
+pub use url::{redact_password, Backend, DatabaseUrl};
 
 /// A connection to either backend; queries written once run on both.
 #[derive(diesel::MultiConnection)]

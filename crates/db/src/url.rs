@@ -112,7 +112,8 @@ fn has_scheme(value: &str) -> bool {
     }
 }
 
-fn redact_password(url: &str) -> String {
+/// `url` with any password replaced by `***`, for `Debug` output, logs and messages.
+pub fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };

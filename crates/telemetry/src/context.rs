@@ -28,6 +28,12 @@ pub async fn scope<F: Future>(scope: Scope, future: F) -> F::Output {
     SCOPE.scope(scope, future).await
 }
 
+/// The scope this task runs in, if any: for work a request hands to a task of its own, which
+/// should log and count as the request does.
+pub fn current_scope() -> Option<Scope> {
+    SCOPE.try_with(Scope::clone).ok()
+}
+
 /// The id of the request being served here, if any.
 pub fn current_request_id() -> Option<RequestId> {
     SCOPE

@@ -12,7 +12,7 @@ mod metrics;
 mod observe;
 mod request_id;
 
-pub use context::{blocking, current_metrics, current_request_id, scope, Scope};
+pub use context::{blocking, current_metrics, current_request_id, current_scope, scope, Scope};
 pub use metrics::{
     HttpMetrics, Metrics, PeerMetrics, PeerOutcome, DURATION_BUCKETS, METRICS_CONTENT_TYPE,
 };

@@ -30,6 +30,8 @@ pub struct Metrics {
     registry: Registry,
     pub http: HttpMetrics,
     pub peers: PeerMetrics,
+    /// OAuth token refreshes at providers, by outcome (oauth-profiles; no samples elsewhere).
+    pub token_refreshes: IntCounterVec,
     refreshers: Mutex<Vec<Refresh>>,
 }
 
@@ -132,18 +134,25 @@ impl Metrics {
                 &["peer"],
             ),
         };
+        let token_refreshes = counter_vec(
+            "hdp_token_refreshes_total",
+            "Refreshes of OAuth profiles' tokens at their providers, by outcome.",
+            &["outcome"],
+        );
         let metrics = Metrics {
             registry,
             http,
             peers,
+            token_refreshes,
             refreshers: Mutex::new(Vec::new()),
         };
-        let own: [Box<dyn Collector>; 5] = [
+        let own: [Box<dyn Collector>; 6] = [
             Box::new(metrics.http.requests.clone()),
             Box::new(metrics.http.duration.clone()),
             Box::new(metrics.http.in_flight.clone()),
             Box::new(metrics.peers.calls.clone()),
             Box::new(metrics.peers.duration.clone()),
+            Box::new(metrics.token_refreshes.clone()),
         ];
         for collector in own {
             metrics.register_boxed(collector);

@@ -82,7 +82,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("addr", &self.addr)
-            .field("database_url", &self.database_url)
+            .field("database_url", &db::redact_password(&self.database_url))
             .field("token_public_key_file", &self.token_public_key_file)
             .field("pool_size", &self.pool_size)
             .field("workers", &self.workers)

@@ -35,7 +35,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Settings, from the environment (`Config::init_from_env`) or built in code.
-#[derive(Debug, Clone, Envconfig)]
+#[derive(Clone, Envconfig)]
 pub struct Config {
     /// Where to listen, `host:port`.
     #[envconfig(from = "OAUTH_APPS_ADDR", default = "127.0.0.1:8081")]
@@ -84,6 +84,30 @@ pub struct Config {
     pub allow_private_uris: PrivateUris,
 }
 
+/// Without the database URL's password or an inline key ring: a `{:?}` never leaks them.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database_url", &db::redact_password(&self.database_url))
+            .field("token_public_key_file", &self.token_public_key_file)
+            .field("oauth_profiles_url", &self.oauth_profiles_url)
+            .field("peer_timeout_ms", &self.peer_timeout_ms)
+            .field("pool_size", &self.pool_size)
+            .field("workers", &self.workers)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("metrics_addr", &self.metrics_addr)
+            .field(
+                "encryption_keys",
+                &self.encryption_keys.as_ref().map(|_| "***"),
+            )
+            .field("encryption_keys_file", &self.encryption_keys_file)
+            .field("encryption_active_key", &self.encryption_active_key)
+            .field("allow_private_uris", &self.allow_private_uris)
+            .finish()
+    }
+}
+
 service_kit::service_settings!(
     Config,
     "oauth-apps",
@@ -125,4 +149,33 @@ pub const RESEAL: service_kit::Reseal<Config> = service_kit::Reseal {
 /// service runs; afterwards the old keys can leave the ring.
 pub fn reseal(config: &Config, batch: i64) -> Result<ResealReport, StartError> {
     service_kit::reseal(config, batch, models::reseal_client_secrets)
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_database_password_and_inline_keys() {
+        let config = Config::init_from_hashmap(&std::collections::HashMap::from([
+            (
+                "OAUTH_APPS_DATABASE_URL".to_owned(),
+                "postgres://hdp:hunter2@db.example.com/hdp".to_owned(),
+            ),
+            (
+                "OAUTH_APPS_ENCRYPTION_KEYS".to_owned(),
+                "k1:c2VjcmV0LWtleQ==".to_owned(),
+            ),
+        ]))
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("postgres://hdp:***@db.example.com/hdp"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("c2VjcmV0"),
+            "{shown}"
+        );
+    }
 }

@@ -160,6 +160,8 @@ impl Flight {
     }
 
     /// Runs [`Refresher::run_refresh`] in its own task: a caller who hangs up does not cut it.
+    /// The task logs with the request's id and counts its outcome in
+    /// `hdp_token_refreshes_total` (docs/operations.md).
     async fn spawn_refresh(
         &self,
         caller: Caller,
@@ -167,20 +169,54 @@ impl Flight {
         lease: String,
     ) -> Result<OauthProfile, ApiError> {
         let refresher = self.clone();
-        tokio::spawn(async move { refresher.run_refresh(&caller, row, lease).await })
-            .await
-            .map_err(ApiError::internal)?
+        let scope = telemetry::current_scope();
+        let metrics = scope.as_ref().map(|scope| scope.metrics.clone());
+        let refresh = async move {
+            let (outcome, result) = refresher.run_refresh(&caller, row, lease).await;
+            if let Some(metrics) = metrics {
+                metrics
+                    .token_refreshes
+                    .with_label_values(&[outcome.label()])
+                    .inc();
+            }
+            result
+        };
+        let task = match scope {
+            Some(scope) => tokio::spawn(telemetry::scope(scope, refresh)),
+            None => tokio::spawn(refresh),
+        };
+        task.await.map_err(ApiError::internal)?
     }
 
-    /// Steps 2 and 3, holding `lease` on `row`.
+    /// Steps 2 and 3, holding `lease` on `row`; how it ended, for the metric.
     async fn run_refresh(
         &self,
         caller: &Caller,
         row: OauthProfile,
         lease: String,
+    ) -> (RefreshOutcome, Result<OauthProfile, ApiError>) {
+        let (outcome, result) = match self.obtain(caller, &row).await {
+            Ok(refreshed) => (RefreshOutcome::Success, Ok(refreshed)),
+            Err(err) => (RefreshOutcome::of(&err), Err(err)),
+        };
+        let stored = self.store(caller, row.id, lease, result).await;
+        let outcome = match (&stored, outcome) {
+            (Err(_), RefreshOutcome::Success) => RefreshOutcome::NotStored,
+            (_, outcome) => outcome,
+        };
+        (outcome, stored)
+    }
+
+    /// Step 3: the new tokens stored under `lease` (compare and set), or the failure recorded
+    /// and the lease freed.
+    async fn store(
+        &self,
+        caller: &Caller,
+        id: i64,
+        lease: String,
+        obtained: Result<Refreshed, Obtain>,
     ) -> Result<OauthProfile, ApiError> {
-        let id = row.id;
-        let refreshed = match self.obtain(caller, &row).await {
+        let refreshed = match obtained {
             Ok(refreshed) => refreshed,
             Err(err) => {
                 let failure = err.failure();
@@ -242,6 +278,45 @@ impl Flight {
             refresh_token: tokens.refresh_token,
             expires_at: tokens.expires_at,
         })
+    }
+}
+
+/// How a refresh at the provider ended: the `outcome` label of `hdp_token_refreshes_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefreshOutcome {
+    /// New tokens stored.
+    Success,
+    /// The provider refused the refresh token: the profile needs connecting again.
+    InvalidGrant,
+    /// No answer from the provider in time.
+    Timeout,
+    /// The provider failed or refused otherwise (5xx, unreachable, another OAuth error).
+    ProviderError,
+    /// No call to the provider: the application or the stored token was not usable.
+    NotAttempted,
+    /// Tokens obtained but not stored (the lease ran out, the database failed).
+    NotStored,
+}
+
+impl RefreshOutcome {
+    fn of(err: &Obtain) -> Self {
+        match err {
+            Obtain::Provider(ProviderError::InvalidGrant) => RefreshOutcome::InvalidGrant,
+            Obtain::Provider(ProviderError::Timeout) => RefreshOutcome::Timeout,
+            Obtain::Provider(_) => RefreshOutcome::ProviderError,
+            Obtain::Other(_) => RefreshOutcome::NotAttempted,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            RefreshOutcome::Success => "success",
+            RefreshOutcome::InvalidGrant => "invalid_grant",
+            RefreshOutcome::Timeout => "timeout",
+            RefreshOutcome::ProviderError => "provider_error",
+            RefreshOutcome::NotAttempted => "not_attempted",
+            RefreshOutcome::NotStored => "not_stored",
+        }
     }
 }
 

@@ -45,7 +45,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Settings, from the environment (`Config::init_from_env`) or built in code.
-#[derive(Debug, Clone, Envconfig)]
+#[derive(Clone, Envconfig)]
 pub struct Config {
     /// Where to listen, `host:port`.
     #[envconfig(from = "OAUTH_PROFILES_ADDR", default = "127.0.0.1:8082")]
@@ -93,6 +93,30 @@ pub struct Config {
     /// The OAuth providers this service calls (docs/connect.md).
     #[envconfig(nested)]
     pub providers: ProviderConfig,
+}
+
+/// Without the database URL's password or an inline key ring: a `{:?}` never leaks them.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("database_url", &db::redact_password(&self.database_url))
+            .field("token_public_key_file", &self.token_public_key_file)
+            .field("oauth_apps_url", &self.oauth_apps_url)
+            .field("peer_timeout_ms", &self.peer_timeout_ms)
+            .field("pool_size", &self.pool_size)
+            .field("workers", &self.workers)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("metrics_addr", &self.metrics_addr)
+            .field(
+                "encryption_keys",
+                &self.encryption_keys.as_ref().map(|_| "***"),
+            )
+            .field("encryption_keys_file", &self.encryption_keys_file)
+            .field("encryption_active_key", &self.encryption_active_key)
+            .field("providers", &self.providers)
+            .finish()
+    }
 }
 
 /// How this service calls OAuth providers.
@@ -195,3 +219,32 @@ pub fn reseal(config: &Config, batch: i64) -> Result<ResealReport, StartError> {
 }
 
 pub use routes::{configure, INTERNAL_ROUTES, ROUTES};
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_database_password_and_inline_keys() {
+        let config = Config::init_from_hashmap(&std::collections::HashMap::from([
+            (
+                "OAUTH_PROFILES_DATABASE_URL".to_owned(),
+                "postgres://hdp:hunter2@db.example.com/hdp".to_owned(),
+            ),
+            (
+                "OAUTH_PROFILES_ENCRYPTION_KEYS".to_owned(),
+                "k1:c2VjcmV0LWtleQ==".to_owned(),
+            ),
+        ]))
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("postgres://hdp:***@db.example.com/hdp"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("c2VjcmV0"),
+            "{shown}"
+        );
+    }
+}

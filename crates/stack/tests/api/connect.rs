@@ -26,8 +26,24 @@ async fn stack() -> TestStack {
         config.providers.allow_private_uris = PrivateUris::ALLOWED;
         config.providers.timeout_ms = 1_500;
         config.providers.deadline_ms = 5_000;
+        config.metrics_host = Some("127.0.0.1".to_owned());
     })
     .await
+}
+
+/// `hdp_token_refreshes_total{outcome="<outcome>"}` on oauth-profiles' metrics listener.
+async fn refreshes_counted(t: &TestStack, outcome: &str) -> f64 {
+    let port = t.stack.oauth_profiles.metrics_port.unwrap();
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = format!("hdp_token_refreshes_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0.0, |value| value.parse().unwrap())
 }
 
 /// A client that shows redirects instead of following them.
@@ -228,6 +244,9 @@ async fn connect_refresh_rotate_and_reauthorize_against_a_real_provider() {
     assert_eq!(after["status"], "reauthorization_required");
     assert_eq!(after["accessToken"], before["accessToken"]);
     assert_eq!(after["refreshToken"], before["refreshToken"]);
+    // The metrics count each refresh at the provider by its outcome.
+    assert_eq!(refreshes_counted(&t, "success").await, 3.0);
+    assert_eq!(refreshes_counted(&t, "invalid_grant").await, 1.0);
     // /token says so too, without asking the provider again.
     let asked = provider.count("refresh_token").await;
     expire(&t, id);
