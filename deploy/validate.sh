@@ -454,12 +454,14 @@ def config_variables():
     found = {}
     for path in ["gateway/src/lib.rs"] + [f"services/{s}/src/lib.rs" for s in SERVICES]:
         text = Path(path).read_text()
-        body = re.search(r"pub struct Config \{(.*?)\n\}", text, re.S)
-        if not body:
+        # The Config struct, and the structs it nests (`#[envconfig(nested)]`, named *Config).
+        bodies = re.findall(r"pub struct \w*Config \{(.*?)\n\}", text, re.S)
+        if not re.search(r"pub struct Config \{", text):
             fail(f"{path}: no Config struct")
             continue
-        for name in re.findall(r'from\s*=\s*"([A-Z0-9_]+)"', body.group(1)):
-            found.setdefault(name, []).append(path.split("/")[-3] if "services" in path else "gateway")
+        for body in bodies:
+            for name in re.findall(r'from\s*=\s*"([A-Z0-9_]+)"', body):
+                found.setdefault(name, []).append(path.split("/")[-3] if "services" in path else "gateway")
     if not found:
         fail("no Config variables found")
     return found
@@ -519,6 +521,11 @@ def compose(path):
         if name == "gateway":
             if not internal or nets == internal:
                 fail("gateway: must be on the internal network and on a published one")
+        elif name == "oauth-profiles":
+            # It calls OAuth providers: the internal network and one way out, published nowhere.
+            if not internal or len(nets - internal) != 1:
+                fail(f"{name}: must be on the internal network and one outbound network, "
+                     f"found {sorted(nets)}")
         elif nets != internal or not nets:
             fail(f"{name}: must be on internal networks only, found {sorted(nets)}")
         secrets = {x["source"]: x.get("target") for x in s.get("secrets", [])}
@@ -555,7 +562,7 @@ def compose(path):
             fail(f"secret {name}: its file must be under deploy/compose/secrets/")
     done(["compose policy: five services; one image for the four binaries, each its command, "
           "listen and metrics addresses and readiness health check; only the gateway published; services on the internal "
-          "network only; dependencies wait for health; keys, passwords and database URLs only "
+          "network only (oauth-profiles also on one outbound network, to OAuth providers); dependencies wait for health; keys, passwords and database URLs only "
           "as secrets under deploy/compose/secrets/"])
 
 
@@ -796,6 +803,30 @@ def kubernetes(base_path, overlay_path):
                         db = True
             if not db:
                 fail(f"{label}: {name}: no egress to PostgreSQL (5432)")
+        # Egress to the internet: oauth-profiles only (OAuth providers), on 443 only, with the
+        # private ranges excepted.
+        PRIVATE = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8"}
+        internet = False
+        for p in policies:
+            for rule in p["spec"].get("egress", []) or []:
+                for peer in rule.get("to") or []:
+                    block = peer.get("ipBlock") or {}
+                    if block.get("cidr") not in ("0.0.0.0/0", "::/0"):
+                        continue
+                    selected = [n for n in deployments
+                                if selects(p["spec"].get("podSelector", {}), pod_labels[n])]
+                    if selected != ["oauth-profiles"]:
+                        fail(f"{label}: NetworkPolicy {p['metadata']['name']} lets {selected} "
+                             f"reach the internet")
+                    if [x.get("port") for x in rule.get("ports") or []] != [443]:
+                        fail(f"{label}: NetworkPolicy {p['metadata']['name']}: internet egress "
+                             f"on other ports than 443")
+                    if block["cidr"] == "0.0.0.0/0" and not PRIVATE <= set(block.get("except", [])):
+                        fail(f"{label}: NetworkPolicy {p['metadata']['name']}: internet egress "
+                             f"without the private ranges excepted")
+                    internet = True
+        if not internet:
+            fail(f"{label}: oauth-profiles cannot reach OAuth providers (443)")
         # Metrics ports: ingress only from pods of the monitoring namespace, for every pod.
         for name in deployments:
             metrics_port = METRICS_PORTS[name]
@@ -830,7 +861,8 @@ def kubernetes(base_path, overlay_path):
                        f"/healthz and /readyz, metrics ports annotated and open to the monitoring "
                        f"namespace only, limits, non-root read-only containers; Services match; flows "
                        f"allowed: {', '.join(f'{s}->{d}:{p}' for s, d, p in sorted(flows))}; DNS and "
-                       f"PostgreSQL egress only")
+                       f"PostgreSQL egress, and oauth-profiles to OAuth providers on 443 (private "
+                       f"ranges excepted) only")
     done(["kubernetes policy: " + s for s in summary])
 
 
