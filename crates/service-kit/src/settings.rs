@@ -190,7 +190,7 @@ const _: () = assert!(PEER_POOL_IDLE_TIMEOUT.as_millis() < crate::SERVER_KEEP_AL
 
 /// An HTTP client for peer calls: keep-alive, bounded connect and total time. Redirects are
 /// not followed: peers never send one, and a request carrying an internal token must not be
-/// sent anywhere else.
+/// sent anywhere else. No proxy either: peers are this stack's own components.
 pub fn peer_client(timeout: Duration) -> Result<reqwest::Client, StartError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2).min(timeout))
@@ -198,6 +198,9 @@ pub fn peer_client(timeout: Duration) -> Result<reqwest::Client, StartError> {
         .pool_idle_timeout(PEER_POOL_IDLE_TIMEOUT)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
+        // Peers are this stack's own components: never through an HTTP proxy of the
+        // environment, and no proxy-rule matching (a regex per request) on the hot path.
+        .no_proxy()
         .build()
         .map_err(|e| StartError::Other(format!("cannot build the HTTP client: {e}")))
 }
