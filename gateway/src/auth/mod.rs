@@ -25,4 +25,5 @@ mod caches;
 mod middleware;
 
 pub use authenticator::{Authenticated, Authenticator};
+pub(crate) use caches::make_room;
 pub use middleware::authenticate_requests;
