@@ -32,6 +32,7 @@ use internal_auth::Service;
 
 use crate::auth::{Authenticated, Authenticator};
 use crate::routes::{method_not_allowed, Credentials, Decision, Owner, Route};
+use client_registration_client::oauth2::CLIENT_AUTHORIZATION_HEADER;
 use identity::tenants;
 use oauth_profiles_client::PUBLIC_URL_HEADER;
 
@@ -234,6 +235,18 @@ pub(crate) async fn relay(
     for name in [header::CONTENT_TYPE, header::ACCEPT] {
         if let Some(value) = req.headers().get(&name) {
             outgoing = outgoing.header(name.as_str(), value.as_bytes());
+        }
+    }
+    // A client's own `client_secret_basic` credentials, which client-registration checks: the
+    // request's `Authorization` carries the internal token.
+    if decision.area.credentials == Credentials::OAuth {
+        if let Some(value) = req.headers().get(header::AUTHORIZATION).filter(|value| {
+            value
+                .as_bytes()
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"basic "))
+        }) {
+            outgoing = outgoing.header(CLIENT_AUTHORIZATION_HEADER, value.as_bytes());
         }
     }
     if !body.is_empty() {

@@ -8,21 +8,15 @@
     reason = "documentation-only functions and shapes, read by the OpenAPI derive"
 )]
 
+pub use client_registration_client::oauth2::{
+    AllowedApplication, AllowedApplicationList, Introspection, OauthErrorBody as OAuthError,
+    ServerMetadata as Metadata, TokenResponse,
+};
 use utoipa::ToSchema;
 
 use crate::responses::{Absent, Errors, Invalid};
 
 pub const AUTHORIZATION: &str = "Authorization server";
-
-/// An RFC 6749 5.2 error (also what the gateway answers before forwarding).
-#[derive(ToSchema)]
-pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
-    /// `unsupported_grant_type`, `invalid_scope`, `access_denied`, `server_error` or
-    /// `temporarily_unavailable`.
-    error: String,
-    error_description: Option<String>,
-}
 
 /// A token request (RFC 6749 4.1.3, 4.3.2, 6), form-encoded. Client authentication by HTTP
 /// Basic (`client_secret_basic`) or by `client_id` and `client_secret` (also `clientId` and
@@ -49,18 +43,6 @@ pub struct TokenRequest {
     client_secret: Option<String>,
 }
 
-/// RFC 6749 5.1.
-#[derive(ToSchema)]
-pub struct TokenResponse {
-    access_token: String,
-    /// `Bearer`.
-    token_type: String,
-    /// Seconds.
-    expires_in: i64,
-    refresh_token: Option<String>,
-    scope: Option<String>,
-}
-
 /// RFC 7009 2.1 and RFC 7662 2.1, form-encoded.
 #[derive(ToSchema)]
 pub struct TokenOfClient {
@@ -69,35 +51,6 @@ pub struct TokenOfClient {
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
-}
-
-/// RFC 7662 2.2: `{"active":false}` for a token that is not active or not the client's.
-#[derive(ToSchema)]
-pub struct Introspection {
-    active: bool,
-    scope: Option<String>,
-    client_id: Option<String>,
-    username: Option<String>,
-    token_type: Option<String>,
-    exp: Option<i64>,
-    iat: Option<i64>,
-    /// The user's id, as a string.
-    sub: Option<String>,
-}
-
-/// RFC 8414 2: the authorization server's metadata; `issuer` is the gateway's `PUBLIC_URL`.
-#[derive(ToSchema)]
-pub struct Metadata {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    revocation_endpoint: Option<String>,
-    introspection_endpoint: Option<String>,
-    scopes_supported: Option<Vec<String>>,
-    response_types_supported: Vec<String>,
-    grant_types_supported: Option<Vec<String>>,
-    code_challenge_methods_supported: Option<Vec<String>>,
-    token_endpoint_auth_methods_supported: Option<Vec<String>>,
 }
 
 /// The parameters of an authorization request (RFC 6749 4.1.1, RFC 7636 4.3), in the query
@@ -119,25 +72,6 @@ pub struct AuthorizeForm {
     password: Option<String>,
     /// The forms' CSRF token.
     csrf: Option<String>,
-}
-
-/// An application the user granted access.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct AllowedApplication {
-    /// The client application's id.
-    id: i64,
-    name: String,
-    description: Option<String>,
-    client_id: String,
-    scopes: Vec<String>,
-    /// When the user granted it (RFC 3339).
-    granted_at: String,
-}
-
-#[derive(ToSchema)]
-pub struct AllowedApplicationList {
-    applications: Vec<AllowedApplication>,
 }
 
 /// The documentation of one endpoint under both prefixes.

@@ -31,10 +31,10 @@ use super::pages;
 use super::params::{
     self, Authorization, BadClient, Params, Redirect, RedirectError, OAUTH_PARAMS,
 };
-use super::peer::{CodeRequest, OauthClient};
 use super::sessions::{self, Session, COOKIE, CSRF_COOKIE, LIFETIME};
 use super::AuthorizationServer;
 use crate::auth::Authenticator;
+use client_registration_client::oauth2::{NewCode, OauthClient, PKCE_METHOD_S256};
 
 /// Largest form body read, in bytes (the forms hold a few short fields).
 pub const FORM_MAX: usize = 16 * 1024;
@@ -124,7 +124,7 @@ async fn client_of(
     if client_id.len() > CLIENT_ID_MAX {
         return Err(bad("There is no client application with this client_id."));
     }
-    match server.peer.client(system, client_id).await {
+    match server.peer.oauth2_client(system, client_id).await {
         Ok(Some(client)) => Ok(client),
         Ok(None) => Err(bad("There is no client application with this client_id.")),
         Err(err) => Err(failure_page(&ApiError::from(err))),
@@ -212,7 +212,7 @@ impl Flow<'_> {
             Err(err) => return Ok(errors::from_api_error(&err)),
         };
         match self.params.one("consent") {
-            Ok(Some("allow")) => self.issue_code(identity.user_id).await,
+            Ok(Some("allow")) => self.issue_code(identity.user_id, &identity.user_name).await,
             Ok(Some("deny")) => Ok(self.denied()),
             _ => Ok(redirect_error(
                 &self.redirect,
@@ -283,7 +283,10 @@ impl Flow<'_> {
             return Ok(forged());
         }
         match self.params.one("consent") {
-            Ok(Some("allow")) => self.issue_code(session.user.id).await,
+            Ok(Some("allow")) => {
+                self.issue_code(session.user.id, &session.user.user_name)
+                    .await
+            }
             Ok(Some("deny")) => Ok(self.denied()),
             _ => Ok(forged()),
         }
@@ -315,7 +318,7 @@ impl Flow<'_> {
         let consent = self
             .server
             .peer
-            .consent(&self.system, user_id, self.client.id)
+            .oauth2_consent(&self.system, user_id, self.client.id)
             .await?;
         let remembered = self
             .authorization
@@ -323,7 +326,7 @@ impl Flow<'_> {
             .iter()
             .all(|scope| consent.scopes.iter().any(|given| given == scope));
         if remembered {
-            return self.issue_code(user_id).await;
+            return self.issue_code(user_id, user_name).await;
         }
         let mut fields = self.fields();
         fields.push((CSRF_FIELD, self.server.keys.consent_token(session_hash)));
@@ -385,17 +388,21 @@ impl Flow<'_> {
     }
 
     /// A code for `user_id`, sent to the client (and the consent remembered).
-    async fn issue_code(&self, user_id: i64) -> Result<HttpResponse, ApiError> {
-        let scope = self.authorization.scope();
-        let request = CodeRequest {
+    async fn issue_code(&self, user_id: i64, user_name: &str) -> Result<HttpResponse, ApiError> {
+        let request = NewCode {
             user_id,
+            user_name: Some(user_name.to_owned()),
             client_app_id: self.client.id,
-            redirect_uri: self.redirect.given.then_some(self.redirect.uri.as_str()),
-            scope: &scope,
-            code_challenge: Some(&self.authorization.code_challenge),
-            code_challenge_method: Some("S256"),
+            redirect_uri: self.redirect.given.then(|| self.redirect.uri.clone()),
+            scope: self.authorization.scope(),
+            code_challenge: Some(self.authorization.code_challenge.clone()),
+            code_challenge_method: Some(PKCE_METHOD_S256.to_owned()),
         };
-        let issued = self.server.peer.issue_code(&self.system, &request).await?;
+        let issued = self
+            .server
+            .peer
+            .oauth2_create_code(&self.system, &request)
+            .await?;
         Ok(redirect_to(&self.redirect, &[("code", &issued.code)]))
     }
 }

@@ -24,8 +24,7 @@ use super::params::MGMT;
 use super::AuthorizationServer;
 use crate::auth::{make_room, Authenticator};
 
-/// How every access token begins.
-pub const ACCESS_TOKEN_PREFIX: &str = "hdpat_";
+pub use client_registration_client::oauth2::ACCESS_TOKEN_PREFIX;
 /// Longest access token looked up (real ones are 49 characters).
 const TOKEN_MAX: usize = 128;
 
@@ -140,21 +139,24 @@ impl AuthorizationServer {
                 let system = authenticator.system_token().map_err(Refused::Failed)?;
                 let check = self
                     .peer
-                    .check_token(&system, token)
+                    .oauth2_check_token(&system, token)
                     .await
                     .map_err(|e| Refused::Failed(e.into()))?;
-                let live = check.active && check.expires_at.is_some_and(|at| at > unix_now());
+                let expires_at = check
+                    .token
+                    .as_ref()
+                    .and_then(|token| u64::try_from(token.expires_at).ok());
+                let live = check
+                    .token
+                    .as_ref()
+                    .filter(|_| check.active && expires_at.is_some_and(|at| at > unix_now()));
                 let verdict = Verdict {
-                    user_id: check.user_id.filter(|_| live),
-                    mgmt: check
-                        .scope
-                        .as_deref()
-                        .unwrap_or_default()
-                        .split(' ')
-                        .any(|scope| scope == MGMT),
+                    user_id: live.map(|token| token.user_id),
+                    mgmt: live.is_some_and(|token| token.has_scope(MGMT)),
                 };
+                // An inactive token stays so: kept for the same bound all the same.
                 self.bearer
-                    .keep(key, verdict, check.expires_at.filter(|_| live));
+                    .keep(key, verdict, expires_at.filter(|_| live.is_some()));
                 verdict
             }
         };

@@ -5,8 +5,8 @@
 //! By concern: [`authorize`] is the authorization endpoint (sign-in, consent, the Basic
 //! POST), drawn by [`pages`] from the checks of [`params`]; [`sessions`] remembers a signed-in
 //! browser and [`csrf`] keeps its forms its own; [`token`] checks the password grant's user;
-//! [`bearer`] lets an access token stand for Basic credentials on `/api/mgmt`; [`peer`] is
-//! client-registration's internal API. The other endpoints (revoke, introspect, metadata, the
+//! [`bearer`] lets an access token stand for Basic credentials on `/api/mgmt`; client-registration's
+//! internal API is its client crate's (`client_registration_client::oauth2`). The other endpoints (revoke, introspect, metadata, the
 //! other grants) are forwarded as they are ([`crate::forward`]), with an Open-scope token.
 
 pub mod authorize;
@@ -15,13 +15,13 @@ mod csrf;
 mod errors;
 pub mod pages;
 pub mod params;
-pub mod peer;
 pub mod sessions;
 pub mod token;
 
 use std::time::Duration;
 
 use actix_web::web;
+use client_registration_client::ClientRegistrationClient;
 use db::DbPool;
 use service_kit::StartError;
 
@@ -31,7 +31,7 @@ use crate::routes::{Decision, AUTHORIZE, TOKEN};
 
 /// What the authorization endpoint and the Bearer acceptance share.
 pub struct AuthorizationServer {
-    peer: peer::AuthorizationPeer,
+    peer: ClientRegistrationClient,
     keys: csrf::Keys,
     /// Whether cookies are `Secure` (`PUBLIC_URL` is https).
     secure_cookies: bool,
@@ -49,7 +49,7 @@ impl AuthorizationServer {
         check_ttl: Duration,
     ) -> Result<Self, StartError> {
         Ok(AuthorizationServer {
-            peer: peer::AuthorizationPeer::new(http, client_registration),
+            peer: ClientRegistrationClient::new(http, client_registration),
             keys: csrf::Keys::load(pool)?,
             secure_cookies: public_url.starts_with("https://"),
             bearer: bearer::BearerChecks::new(check_ttl),

@@ -5,14 +5,8 @@
 
 use std::collections::HashMap;
 
-use super::peer::OauthClient;
-
-/// The scopes the authorization server knows.
-pub const SCOPES: [&str; 2] = [ODATA, MGMT];
-/// The product's scope; the default when none is asked.
-pub const ODATA: &str = "api.access.odata";
-/// Opens `/api/mgmt/...` with a Bearer token.
-pub const MGMT: &str = "api.access.mgmt";
+use client_registration_client::oauth2::{OauthClient, PKCE_METHOD_S256};
+pub use client_registration_client::oauth2::{SCOPES, SCOPE_MGMT as MGMT, SCOPE_ODATA as ODATA};
 
 /// The parameters of the authorization request that are passed along in the forms.
 pub const OAUTH_PARAMS: [&str; 7] = [
@@ -191,7 +185,7 @@ pub fn check(params: &Params) -> Result<Authorization, RedirectError> {
                 "code_challenge_method 'plain' is not supported: use S256",
             ))
         }
-        (Some(_), Some(method)) if method != "S256" => {
+        (Some(_), Some(method)) if method != PKCE_METHOD_S256 => {
             return Err(RedirectError::invalid_request(
                 "code_challenge_method must be S256",
             ))
