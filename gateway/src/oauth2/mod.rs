@@ -57,6 +57,15 @@ impl AuthorizationServer {
     }
 }
 
+/// The routes of the authorization server the gateway answers itself (the others are
+/// client-registration's, forwarded: `client_registration::OAUTH2_ROUTES`).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", AUTHORIZE[0]),
+    ("POST", AUTHORIZE[0]),
+    ("GET", AUTHORIZE[1]),
+    ("POST", AUTHORIZE[1]),
+];
+
 /// The endpoints the gateway answers itself; registered before `/api`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
