@@ -868,3 +868,38 @@ async fn oauth_endpoints_answer_oauth_errors_and_the_metadata() {
         json!(["S256"])
     );
 }
+
+#[tokio::test]
+async fn bad_passwords_are_slowed_per_user_name_and_a_success_resets() {
+    let o = setup().await;
+    let attempt = |user: &'static str, password: &'static str| {
+        let o = &o;
+        async move {
+            let started = std::time::Instant::now();
+            let r = o
+                .token(&[
+                    ("grant_type", "password"),
+                    ("username", user),
+                    ("password", password),
+                ])
+                .await;
+            (r.status.as_u16(), started.elapsed())
+        }
+    };
+    // A few failures cost nothing extra.
+    for _ in 0..4 {
+        let (status, _) = attempt("alice", "wrong").await;
+        assert_eq!(status, 400);
+    }
+    // The next attempt for alice waits; bob's does not.
+    let (status, took) = attempt("bob", PASSWORD).await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_millis(400), "{took:?}");
+    let (status, took) = attempt("alice", PASSWORD).await;
+    assert_eq!(status, 200, "slowed, never locked out");
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    // The success cleared alice's failures.
+    let (status, took) = attempt("alice", PASSWORD).await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_millis(400), "{took:?}");
+}
