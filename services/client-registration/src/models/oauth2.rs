@@ -747,6 +747,13 @@ pub fn revoke_allowed(
                 .filter(oauth2_consents::client_app_id.eq(client_app_id)),
         )
         .execute(conn)?;
+        // Tokens before their grants, in the order a refresh locks them (see `queue_on_code`).
+        diesel::delete(
+            oauth2_tokens::table
+                .filter(oauth2_tokens::user_id.eq(user_id))
+                .filter(oauth2_tokens::client_app_id.eq(client_app_id)),
+        )
+        .execute(conn)?;
         let grants = diesel::delete(
             oauth2_grants::table
                 .filter(oauth2_grants::user_id.eq(user_id))
@@ -766,6 +773,9 @@ pub fn revoke_allowed(
 /// Revokes every grant (and so token) and code of the application `client_app_id`, keeping
 /// its remembered consents: a secret reset. Inside the reset's transaction.
 pub fn revoke_application(conn: &mut DbConnection, client_app_id: i64) -> QueryResult<()> {
+    // Tokens before their grants, in the order a refresh locks them (see `queue_on_code`).
+    diesel::delete(oauth2_tokens::table.filter(oauth2_tokens::client_app_id.eq(client_app_id)))
+        .execute(conn)?;
     diesel::delete(oauth2_grants::table.filter(oauth2_grants::client_app_id.eq(client_app_id)))
         .execute(conn)?;
     diesel::delete(oauth2_codes::table.filter(oauth2_codes::client_app_id.eq(client_app_id)))
