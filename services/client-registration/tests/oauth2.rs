@@ -47,7 +47,7 @@ struct TestApp {
     client: reqwest::Client,
     signer: TokenSigner,
     database_url: String,
-    _postgres: Option<PgDatabases>,
+    postgres: Option<PgDatabases>,
     _dir: TempDir,
 }
 
@@ -131,7 +131,7 @@ async fn spawn_with(oauth2: Oauth2Settings) -> TestApp {
         client: reqwest::Client::builder().no_proxy().build().unwrap(),
         signer,
         database_url,
-        _postgres: postgres,
+        postgres,
         _dir: dir,
     }
 }
@@ -1696,4 +1696,25 @@ fn age_rotations(app: &TestApp, seconds: i64) {
         .set(oauth2_tokens::rotated_at.eq(past))
         .execute(&mut *conn)
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_lost_database_is_temporarily_unavailable_in_rfc_6749_form() {
+    let app = spawn_app().await;
+    let Some(pg) = app.postgres.as_ref() else {
+        eprintln!("skipped: {} is not set", test_support::POSTGRES_VAR);
+        return;
+    };
+    let client = app.register(1, "App").await;
+    let (_, refresh) = app.tokens(7, &client, "api.access.odata").await;
+    let name = pg.name("client-registration").to_owned();
+    pg.admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
+    pg.admin_execute(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ));
+    app.refresh(&client, &refresh)
+        .await
+        .oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable");
+    pg.admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    app.refresh(&client, &refresh).await.ok();
 }
