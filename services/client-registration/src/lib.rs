@@ -155,3 +155,29 @@ fn load_hash_key(config: &Config) -> Result<HashKey, StartError> {
         StartError::Other(format!("{source}: {e}"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn the_oauth2_settings_are_read_with_the_rest_and_debug_hides_the_key() {
+        let env = HashMap::from([
+            ("OAUTH2_REFRESH_GRACE_SECS".to_owned(), "60".to_owned()),
+            ("OAUTH2_ACCESS_TOKEN_TTL_SECS".to_owned(), "900".to_owned()),
+            (
+                HASH_KEY_VAR.to_owned(),
+                "c2VjcmV0LWtleS1tYXRlcmlhbA==".to_owned(),
+            ),
+        ]);
+        let config = Config::init_from_hashmap(&env).unwrap();
+        assert_eq!(config.oauth2.refresh_grace_secs, 60);
+        assert_eq!(config.oauth2.access_token_ttl_secs, 900);
+        assert_eq!(config.oauth2.refresh_token_ttl_secs, 30 * 86_400);
+        let debug = format!("{config:?}");
+        assert!(debug.contains("refresh_grace_secs: 60"), "{debug}");
+        assert!(!debug.contains("c2VjcmV0"), "{debug}");
+    }
+}

@@ -437,6 +437,7 @@ pub fn redeem_code(
                 return Ok(Err(Refusal::Invalid));
             }
             if let Some(grant_id) = found.grant_id {
+                queue_on_code(conn, found.id)?;
                 diesel::delete(oauth2_grants::table.find(grant_id)).execute(conn)?;
                 log::warn!(
                     "authorization code {} of client application {} presented again: grant \
@@ -466,6 +467,36 @@ pub fn redeem_code(
         Ok(Ok(issued))
     });
     settle(result)
+}
+
+/// Before a request that lost the race for a code revokes the grant the code started, it
+/// takes the code's row lock (PostgreSQL; SQLite has one writer at a time anyway). Losers that
+/// waited for the winner's commit already hold that lock (PostgreSQL locks the row to re-check
+/// the `UPDATE`'s condition, and keeps the lock though the row no longer matches), while a
+/// loser that came later holds nothing; without this, such a late loser could lock the grant
+/// first, and the two deletes of the grant, each needing the other's row for the cascade,
+/// would deadlock. With it, every loser locks the code's row, then the grant.
+fn queue_on_code(conn: &mut DbConnection, code_id: i64) -> QueryResult<()> {
+    if let DbConnection::Postgresql(c) = conn {
+        oauth2_codes::table
+            .find(code_id)
+            .select(oauth2_codes::id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
+    Ok(())
+}
+
+/// [`queue_on_code`] for a reused refresh token: its row, then the grant.
+fn queue_on_token(conn: &mut DbConnection, token_id: i64) -> QueryResult<()> {
+    if let DbConnection::Postgresql(c) = conn {
+        oauth2_tokens::table
+            .find(token_id)
+            .select(oauth2_tokens::id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
+    Ok(())
 }
 
 /// RFC 6749 4.1.3: the same `redirect_uri` as the authorization request when it had one; when
@@ -540,6 +571,7 @@ pub fn refresh(
                 lifetimes.grace > TimeDelta::zero() && now - at <= lifetimes.grace
             });
             if !within_grace {
+                queue_on_token(conn, found.id)?;
                 diesel::delete(oauth2_grants::table.find(found.grant_id)).execute(conn)?;
                 log::warn!(
                     "a rotated refresh token of grant {} (client application {client_app_id}) \
@@ -582,8 +614,7 @@ pub enum Revoked {
     Grant,
 }
 
-/// RFC 7009: revokes `token` if it is `client_app_id`'s. Each statement stands alone (and a
-/// second revocation does nothing), so no transaction is needed.
+/// RFC 7009: revokes `token` if it is `client_app_id`'s. A second revocation does nothing.
 pub fn revoke(
     conn: &mut DbConnection,
     key: &HashKey,
@@ -602,7 +633,11 @@ pub fn revoke(
         return Ok(Revoked::Foreign);
     }
     if found.is_refresh() {
-        diesel::delete(oauth2_grants::table.find(found.grant_id)).execute(conn)?;
+        // The token's row, then the grant, like a refresh of the token does.
+        conn.transaction(|conn| {
+            queue_on_token(conn, found.id)?;
+            diesel::delete(oauth2_grants::table.find(found.grant_id)).execute(conn)
+        })?;
         Ok(Revoked::Grant)
     } else {
         diesel::delete(oauth2_tokens::table.find(found.id)).execute(conn)?;
@@ -712,6 +747,13 @@ pub fn revoke_allowed(
                 .filter(oauth2_consents::client_app_id.eq(client_app_id)),
         )
         .execute(conn)?;
+        // Tokens before their grants, in the order a refresh locks them (see `queue_on_code`).
+        diesel::delete(
+            oauth2_tokens::table
+                .filter(oauth2_tokens::user_id.eq(user_id))
+                .filter(oauth2_tokens::client_app_id.eq(client_app_id)),
+        )
+        .execute(conn)?;
         let grants = diesel::delete(
             oauth2_grants::table
                 .filter(oauth2_grants::user_id.eq(user_id))
@@ -731,6 +773,9 @@ pub fn revoke_allowed(
 /// Revokes every grant (and so token) and code of the application `client_app_id`, keeping
 /// its remembered consents: a secret reset. Inside the reset's transaction.
 pub fn revoke_application(conn: &mut DbConnection, client_app_id: i64) -> QueryResult<()> {
+    // Tokens before their grants, in the order a refresh locks them (see `queue_on_code`).
+    diesel::delete(oauth2_tokens::table.filter(oauth2_tokens::client_app_id.eq(client_app_id)))
+        .execute(conn)?;
     diesel::delete(oauth2_grants::table.filter(oauth2_grants::client_app_id.eq(client_app_id)))
         .execute(conn)?;
     diesel::delete(oauth2_codes::table.filter(oauth2_codes::client_app_id.eq(client_app_id)))

@@ -12,6 +12,7 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
+use futures_util::FutureExt;
 use internal_auth::{Caller, OpenCaller};
 
 use crate::oauth2::error::OauthError;
@@ -30,12 +31,14 @@ impl FromRequest for OauthCaller {
     type Future = Ready<Result<Self, OauthError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if OpenCaller::from_request(req, payload).into_inner().is_ok() {
+        // Both extractors answer at once (`Ready`).
+        let open = OpenCaller::from_request(req, payload).now_or_never();
+        if matches!(open, Some(Ok(_))) {
             return ready(Ok(OauthCaller::Open));
         }
-        ready(match Caller::from_request(req, payload).into_inner() {
-            Ok(caller) => Ok(OauthCaller::User(Box::new(caller))),
-            Err(_) => Err(OauthError::access_denied(
+        ready(match Caller::from_request(req, payload).now_or_never() {
+            Some(Ok(caller)) => Ok(OauthCaller::User(Box::new(caller))),
+            _ => Err(OauthError::access_denied(
                 "This route is reached through the gateway only",
             )),
         })

@@ -40,11 +40,7 @@ pub async fn create_code(
     if body.client_app_id <= 0 {
         return Err(not_found(body.client_app_id));
     }
-    let scope = match body.scope.trim().is_empty() {
-        true => None,
-        false => scope::parse(Some(&body.scope)),
-    }
-    .ok_or_else(|| {
+    let scope = scope::parse(Some(&body.scope)).ok_or_else(|| {
         ApiError::invalid_field("scope", "expected api.access.odata and/or api.access.mgmt")
     })?;
     match (&body.code_challenge, body.code_challenge_method.as_deref()) {
