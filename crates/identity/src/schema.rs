@@ -76,10 +76,11 @@ diesel::table! {
 
 diesel::table! {
     /// A sign-in session of the authorization server's pages: a keyed hash of its id, whose it
-    /// is, and until when.
+    /// is, a keyed hash of their password hash at sign-in, and until when.
     sign_in_sessions (id_hash) {
         id_hash -> Text,
         user_id -> BigInt,
+        password_stamp -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
     }

@@ -2,7 +2,9 @@
 //! share.
 //!
 //! A session row holds only a keyed hash of the session id the browser keeps (the gateway
-//! computes it), the user and the expiry: a copy of the table opens no session. Rows of a
+//! computes it), the user, a stamp of their password (a keyed hash of the password hash at
+//! sign-in: a password change ends the session) and the expiry: a copy of the table opens no
+//! session. Rows of a
 //! deleted user go with the user (foreign key); whether a session still counts for a user who
 //! was deactivated is the gateway's decision, made on every use from the user's row.
 //!
@@ -21,6 +23,7 @@ pub fn create(
     conn: &mut DbConnection,
     id_hash: &str,
     user_id: i64,
+    password_stamp: &str,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -28,6 +31,7 @@ pub fn create(
         .values((
             sign_in_sessions::id_hash.eq(id_hash),
             sign_in_sessions::user_id.eq(user_id),
+            sign_in_sessions::password_stamp.eq(password_stamp),
             sign_in_sessions::created_at.eq(created_at),
             sign_in_sessions::expires_at.eq(expires_at),
         ))
@@ -35,16 +39,17 @@ pub fn create(
         .map(drop)
 }
 
-/// The user of the session whose id hashes to `id_hash`, if it has not expired by `now`.
+/// The user and password stamp of the session whose id hashes to `id_hash`, if it has not
+/// expired by `now`.
 pub fn user_of(
     conn: &mut DbConnection,
     id_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<(i64, String)>> {
     sign_in_sessions::table
         .find(id_hash)
         .filter(sign_in_sessions::expires_at.gt(now))
-        .select(sign_in_sessions::user_id)
+        .select((sign_in_sessions::user_id, sign_in_sessions::password_stamp))
         .get_result(conn)
         .optional()
 }

@@ -255,7 +255,11 @@ impl Flow<'_> {
             }
             Err(err) => return Err(err),
         };
-        let (id, hash) = sessions::create(self.pool, &self.server.keys, identity.user_id).await?;
+        // The row just verified (from the user cache): its password hash stamps the session.
+        let Some(user) = self.authenticator.find_user_by_id(identity.user_id).await? else {
+            return Ok(self.sign_in_page(StatusCode::UNAUTHORIZED, Some(BAD_SIGN_IN)));
+        };
+        let (id, hash) = sessions::create(self.pool, &self.server.keys, &user).await?;
         let cookie = sessions::set_cookie(
             COOKIE,
             &id,

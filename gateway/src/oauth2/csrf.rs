@@ -76,6 +76,12 @@ impl Keys {
         URL_SAFE_NO_PAD.encode(mac(&self.session, &[b"session", id.as_bytes()]))
     }
 
+    /// What a session keeps of its user's password hash: a change of password (a new hash,
+    /// even for the same password) ends every session made before it.
+    pub fn password_stamp(&self, password_hash: &str) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.session, &[b"password", password_hash.as_bytes()]))
+    }
+
     /// The sign-in form's token for the browser whose `hdp_csrf` cookie is `cookie`.
     pub fn sign_in_token(&self, cookie: &str) -> String {
         URL_SAFE_NO_PAD.encode(mac(&self.csrf, &[b"sign-in", cookie.as_bytes()]))

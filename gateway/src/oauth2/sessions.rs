@@ -3,7 +3,8 @@
 //! https), whose value is 32 random bytes; the identity database keeps only its keyed hash
 //! ([`super::csrf::Keys::session_hash`]), the user and the expiry, so every replica knows every
 //! session, and after a restart. On every use the user is looked up as their row is now
-//! (within the user cache's bound): a deactivated or deleted user's session no longer counts.
+//! (within the user cache's bound): a deactivated or deleted user's session no longer counts,
+//! nor one made before the user's password changed.
 //! Expired rows are purged by the gateway's background worker ([`purge_expired`]).
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use chrono::{TimeDelta, Utc};
 use db::{run_db, DbPool};
 use identity::users::User;
 
-use super::csrf::{random_token, Keys};
+use super::csrf::{random_token, same, Keys};
 use crate::auth::Authenticator;
 
 /// The session cookie's name.
@@ -65,26 +66,23 @@ pub fn set_cookie(
     cookie
 }
 
-/// Records a new session for user `user_id`: the cookie value and the session's hash.
-pub async fn create(
-    pool: &DbPool,
-    keys: &Keys,
-    user_id: i64,
-) -> Result<(String, String), ApiError> {
+/// Records a new session for `user`: the cookie value and the session's hash.
+pub async fn create(pool: &DbPool, keys: &Keys, user: &User) -> Result<(String, String), ApiError> {
     let id = random_token();
     let hash = keys.session_hash(&id);
     let now = Utc::now().naive_utc();
     let expires = now + TimeDelta::from_std(LIFETIME).unwrap_or(TimeDelta::hours(12));
     let stored = hash.clone();
+    let (user_id, stamp) = (user.id, keys.password_stamp(&user.password_hash));
     run_db(pool, move |conn| {
-        identity::sessions::create(conn, &stored, user_id, now, expires)
+        identity::sessions::create(conn, &stored, user_id, &stamp, now, expires)
     })
     .await?;
     Ok((id, hash))
 }
 
 /// The request's session, if its cookie names one that has not expired and whose user is
-/// active now.
+/// active now, with the password they had when they signed in.
 pub async fn current(
     req: &HttpRequest,
     pool: &DbPool,
@@ -101,7 +99,7 @@ pub async fn current(
     let hash = keys.session_hash(&id);
     let lookup = hash.clone();
     let now = Utc::now().naive_utc();
-    let Some(user_id) = run_db(pool, move |conn| {
+    let Some((user_id, stamp)) = run_db(pool, move |conn| {
         identity::sessions::user_of(conn, &lookup, now)
     })
     .await?
@@ -110,7 +108,7 @@ pub async fn current(
     };
     let user = authenticator.find_user_by_id(user_id).await?;
     Ok(user
-        .filter(|user| user.active)
+        .filter(|user| user.active && same(&keys.password_stamp(&user.password_hash), &stamp))
         .map(|user| Session { hash, user }))
 }
 

@@ -563,6 +563,40 @@ async fn the_sign_in_and_consent_forms_need_their_csrf_tokens() {
     assert_eq!(r.status, 302, "{}", r.text);
     assert!(location(&r)["code"].starts_with("hdpc_"));
     assert_eq!(location(&r)["state"], STATE);
+
+    // A password change ends the session (on this replica at once).
+    let alice = user_id(&o.app, "alice").await;
+    let r = o
+        .app
+        .admin(
+            Method::PUT,
+            &format!("/api/admin/users/{alice}"),
+            Some(json!({"userName": "alice", "permissions": [11], "password": "another-long-password"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = o.get(&o.params(), &[&session]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text.contains("id=\"signin\""),
+        "the sign-in page again: {}",
+        r.text
+    );
+}
+
+async fn user_id(app: &TestStack, name: &str) -> i64 {
+    let users = app
+        .admin(Method::GET, "/api/admin/users?limit=1000", None)
+        .await
+        .json();
+    users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["userName"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
 }
 
 /// A second gateway on the stack's database and keys.

@@ -1,9 +1,11 @@
 -- Sign-in sessions of the authorization server's pages (gateway/src/oauth2/sessions.rs): the
--- session id (32 random bytes) is kept only as a keyed hash; a deleted user's sessions go with
--- them. Expired rows are purged by the gateway's background worker.
+-- session id (32 random bytes) is kept only as a keyed hash; `password_stamp` is a keyed hash
+-- of the user's password hash at sign-in, so that a password change ends the session; a deleted
+-- user's sessions go with them. Expired rows are purged by the gateway's background worker.
 CREATE TABLE sign_in_sessions (
     id_hash TEXT PRIMARY KEY NOT NULL,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    password_stamp TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL
 );
