@@ -5,7 +5,10 @@
 //! the path ([`forward`]), acting on behalf of another user where `?user=` allows it
 //! ([`on_behalf`]). It is the only holder of the token signing key. It also serves the
 //! identity administration API, tenants and users, from its own database ([`admin`]), and the
-//! OpenAPI document of the whole public API at `GET /openapi.json` ([`api_doc`]).
+//! OpenAPI document of the whole public API at `GET /openapi.json` ([`api_doc`]). For the
+//! authorization server, it signs people in and renders the authorize pages, checks the
+//! password grant's user, and takes OAuth access tokens in place of Basic credentials on
+//! `/api/mgmt` ([`oauth2`]); client-registration does the rest.
 
 pub mod admin;
 pub mod auth;

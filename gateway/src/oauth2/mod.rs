@@ -1,17 +1,18 @@
-//! The gateway's half of the authorization server (docs: issue 15's contract): it
-//! authenticates *people* and renders every page; client-registration authenticates clients
-//! and keeps every grant, code, token and consent.
+//! The gateway's half of the authorization server: it authenticates *people* and renders
+//! every page; client-registration authenticates clients and keeps every grant, code, token
+//! and consent.
 //!
 //! By concern: [`authorize`] is the authorization endpoint (sign-in, consent, the Basic
 //! POST), drawn by [`pages`] from the checks of [`params`]; [`sessions`] remembers a signed-in
 //! browser and [`csrf`] keeps its forms its own; [`token`] checks the password grant's user;
-//! [`bearer`] lets an access token stand for Basic credentials on `/api/mgmt`; client-registration's
-//! internal API is its client crate's (`client_registration_client::oauth2`). The other endpoints (revoke, introspect, metadata, the
-//! other grants) are forwarded as they are ([`crate::forward`]), with an Open-scope token.
+//! [`bearer`] lets an access token stand for Basic credentials on `/api/mgmt`. The internal
+//! API of client-registration is its client crate's (`client_registration_client::oauth2`).
+//! The other endpoints (revoke, introspect, metadata, the other grants) are forwarded as they
+//! are ([`crate::forward`]), with an Open-scope token.
 
 pub mod authorize;
 pub mod bearer;
-mod csrf;
+pub mod csrf;
 mod errors;
 pub mod pages;
 pub mod params;
