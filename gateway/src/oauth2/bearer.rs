@@ -11,7 +11,7 @@
 //! user's tokens are refused), with that user's permissions.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -89,6 +89,9 @@ struct Verdict {
 pub struct BearerChecks {
     ttl: Duration,
     entries: Mutex<HashMap<[u8; 32], (Verdict, Instant)>>,
+    /// One check per token at a time: the requests that miss together (every client of a
+    /// busy token, when its entry expires) wait for the first one's answer.
+    gates: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl BearerChecks {
@@ -97,6 +100,7 @@ impl BearerChecks {
         BearerChecks {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            gates: Mutex::new(HashMap::new()),
         }
     }
 
@@ -106,6 +110,20 @@ impl BearerChecks {
             .get(key)
             .filter(|(_, until)| Instant::now() < *until)
             .map(|(verdict, _)| *verdict)
+    }
+
+    fn gate(&self, key: &[u8; 32]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        make_room(&mut gates, |gate| Arc::strong_count(gate) <= 1);
+        gates.entry(*key).or_default().clone()
+    }
+
+    fn release(&self, key: &[u8; 32], gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this request hold it: nobody is waiting.
+        if Arc::strong_count(&gate) <= 2 {
+            gates.remove(key);
+        }
     }
 
     fn keep(&self, key: [u8; 32], verdict: Verdict, expires_at: Option<u64>) {
@@ -136,28 +154,17 @@ impl AuthorizationServer {
         let verdict = match self.bearer.cached(&key) {
             Some(verdict) => verdict,
             None => {
-                let system = authenticator.system_token().map_err(Refused::Failed)?;
-                let check = self
-                    .peer
-                    .oauth2_check_token(&system, token)
-                    .await
-                    .map_err(|e| Refused::Failed(e.into()))?;
-                let expires_at = check
-                    .token
-                    .as_ref()
-                    .and_then(|token| u64::try_from(token.expires_at).ok());
-                let live = check
-                    .token
-                    .as_ref()
-                    .filter(|_| check.active && expires_at.is_some_and(|at| at > unix_now()));
-                let verdict = Verdict {
-                    user_id: live.map(|token| token.user_id),
-                    mgmt: live.is_some_and(|token| token.has_scope(MGMT)),
+                let gate = self.bearer.gate(&key);
+                let checked = {
+                    let _turn = gate.lock().await;
+                    match self.bearer.cached(&key) {
+                        // Checked by the request this one waited for.
+                        Some(verdict) => Ok(verdict),
+                        None => self.check(authenticator, token, key).await,
+                    }
                 };
-                // An inactive token stays so: kept for the same bound all the same.
-                self.bearer
-                    .keep(key, verdict, expires_at.filter(|_| live.is_some()));
-                verdict
+                self.bearer.release(&key, gate);
+                checked?
             }
         };
         let user_id = verdict.user_id.ok_or(Refused::InvalidToken)?;
@@ -172,6 +179,37 @@ impl AuthorizationServer {
             Some(user) if user.active => Ok(user.identity()),
             _ => Err(Refused::InvalidToken),
         }
+    }
+
+    /// Asks client-registration what `token` (whose hash is `key`) is, and keeps the answer.
+    async fn check(
+        &self,
+        authenticator: &Authenticator,
+        token: &str,
+        key: [u8; 32],
+    ) -> Result<Verdict, Refused> {
+        let system = authenticator.system_token().map_err(Refused::Failed)?;
+        let check = self
+            .peer
+            .oauth2_check_token(&system, token)
+            .await
+            .map_err(|e| Refused::Failed(e.into()))?;
+        let expires_at = check
+            .token
+            .as_ref()
+            .and_then(|token| u64::try_from(token.expires_at).ok());
+        let live = check
+            .token
+            .as_ref()
+            .filter(|_| check.active && expires_at.is_some_and(|at| at > unix_now()));
+        let verdict = Verdict {
+            user_id: live.map(|token| token.user_id),
+            mgmt: live.is_some_and(|token| token.has_scope(MGMT)),
+        };
+        // An inactive token stays so: kept for the same bound all the same.
+        self.bearer
+            .keep(key, verdict, expires_at.filter(|_| live.is_some()));
+        Ok(verdict)
     }
 }
 
