@@ -101,6 +101,10 @@ pub async fn authorize(
     };
     let posted = req.method() == Method::POST;
     let answer = match Authenticator::basic_credentials(req.headers()) {
+        // A browser remembers Basic credentials for a site and sends them with any form posted
+        // to it, from any page: a form of another site would grant its client a code. Clients
+        // without a browser send neither `Origin` nor `Sec-Fetch-Site`.
+        Some(_) if posted && from_a_browser_page(&req, &server.origin) => Ok(forged()),
         Some(credentials) if posted => flow.basic(credentials).await,
         _ if posted && params.has("username") => flow.sign_in().await,
         _ if posted && params.has("consent") => flow.consented().await,
@@ -409,6 +413,18 @@ impl Flow<'_> {
             .await?;
         Ok(redirect_to(&self.redirect, &[("code", &issued.code)]))
     }
+}
+
+/// Whether a browser sent `req` from a page (of another site, or of this one with no referrer):
+/// `Origin` other than `origin`, or `Sec-Fetch-Site` other than `none`.
+fn from_a_browser_page(req: &HttpRequest, origin: &str) -> bool {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap_or("?"))
+    };
+    header("origin").is_some_and(|sent| sent != origin)
+        || header("sec-fetch-site").is_some_and(|site| site != "none" && site != "same-origin")
 }
 
 /// A form that did not come from this server's page (or whose page expired): refused, and

@@ -36,6 +36,8 @@ pub struct AuthorizationServer {
     keys: csrf::Keys,
     /// Whether cookies are `Secure` (`PUBLIC_URL` is https).
     secure_cookies: bool,
+    /// `PUBLIC_URL`'s origin, as browsers send it in `Origin`.
+    origin: String,
     bearer: bearer::BearerChecks,
 }
 
@@ -53,6 +55,9 @@ impl AuthorizationServer {
             peer: ClientRegistrationClient::new(http, client_registration),
             keys: csrf::Keys::load(pool)?,
             secure_cookies: public_url.starts_with("https://"),
+            origin: url::Url::parse(public_url)
+                .map(|url| url.origin().ascii_serialization())
+                .unwrap_or_default(),
             bearer: bearer::BearerChecks::new(check_ttl),
         })
     }

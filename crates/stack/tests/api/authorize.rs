@@ -411,6 +411,24 @@ async fn the_basic_post_allows_denies_and_refuses_wrong_passwords() {
         ("access_denied", STATE)
     );
 
+    // The same POST from a page of another site, with credentials the browser remembered: no
+    // code for that site's client.
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let r = reply(
+            o.http
+                .post(o.url("", &o.params()))
+                .basic_auth("alice", Some(PASSWORD))
+                .header(header, value)
+                .form(&[("consent", "allow")]),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{header}: {}", r.text);
+        assert!(r.headers.get(LOCATION).is_none());
+    }
+
     let r = o.basic("alice", PASSWORD, &o.params(), "maybe").await;
     assert_eq!(location(&r)["error"], "invalid_request");
 
