@@ -123,7 +123,7 @@ both_prefixes!(authorize_post, "/oauth2/authorize", authorize_post_mgmt, "/api/m
             (OAuthError = "application/json"),
             ("text/html"),
         )),
-        (status = 403, description = "A form posted without a valid CSRF token (or without its session): nothing changed.", content_type = "text/html"),
+        (status = 403, description = "A form posted without a valid CSRF token (or without its session), or a Basic-credential POST sent by a browser from a page (`Origin`, `Sec-Fetch-Site`): nothing changed.", content_type = "text/html"),
         (status = 413, description = "The form is too large.", content_type = "text/html"),
         (status = 500, description = "An error page, or an RFC 6749 error.", content(("text/html"), (OAuthError = "application/json"))),
         (status = 503, description = "An error page, or an RFC 6749 error (`temporarily_unavailable`).", content(("text/html"), (OAuthError = "application/json"))),
