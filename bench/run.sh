@@ -388,6 +388,26 @@ grep -q '"accessToken":"ya29\.' <<<"$body" || die "a seeded profile does not rea
 code=$(http_code "$GW/api/mgmt/oauthprofiles/$PROFILE_MIN")
 [ "$code" = 401 ] || die "the gateway answered $code to a request without credentials, not 401"
 
+# An OAuth access token of the benchmark user (case t): a client application of theirs, then the
+# password grant with scope api.access.mgmt through this gateway. It lives an hour by default.
+log "getting an access token of the benchmark user (password grant)"
+curl -s -o "$TMP/client.json" --max-time 30 -H "Authorization: $BASIC" \
+    -H 'Content-Type: application/json' "$GW/api/mgmt/oauth/client/applications" \
+    -d '{"name":"bench-client","redirectUrls":["http://127.0.0.1/callback"]}' || true
+CLIENT_ID=$(grep -o '"clientId":"[^"]*"' "$TMP/client.json" | head -n 1 | cut -d'"' -f4)
+CLIENT_SECRET=$(grep -o '"clientSecret":"[^"]*"' "$TMP/client.json" | head -n 1 | cut -d'"' -f4)
+[ -n "$CLIENT_ID" ] && [ -n "$CLIENT_SECRET" ] || die "no client application: $(cat "$TMP/client.json")"
+curl -s -o "$TMP/token.json" --max-time 30 -u "$CLIENT_ID:$CLIENT_SECRET" "$GW/oauth2/token" \
+    --data-urlencode grant_type=password --data-urlencode "username=$BENCH_USER" \
+    --data-urlencode "password=$BENCH_PASSWORD" --data-urlencode scope=api.access.mgmt || true
+ACCESS_TOKEN=$(grep -o '"access_token":"[^"]*"' "$TMP/token.json" | head -n 1 | cut -d'"' -f4)
+[ -n "$ACCESS_TOKEN" ] || die "no access token: $(cat "$TMP/token.json")"
+BEARER="Bearer $ACCESS_TOKEN"
+[ "$(http_code -H "Authorization: $BEARER" "$GW/api/mgmt/oauthprofiles/$PROFILE_MAX")" = 200 ] ||
+    die "the gateway does not take the benchmark user's access token"
+[ "$(http_code -H "Authorization: Bearer hdpat_unknown" "$GW/api/mgmt/oauthprofiles/$PROFILE_MAX")" = 401 ] ||
+    die "the gateway does not refuse an unknown access token with 401"
+
 # ---------------------------------------------------------------------------------------------
 # The other proxies, in front of the same oauth-profiles process, with a fresh token each
 
@@ -577,7 +597,7 @@ if [ "$BUSY_BEFORE" -gt 15 ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Phase 1, 10k rows: a (gateway), b (direct), n (nginx {SHA}), h (HAProxy), c (nginx bcrypt,
+# Phase 1, 10k rows: a (gateway), t (gateway, Bearer), b (direct), n (nginx {SHA}), h (HAProxy), c (nginx bcrypt,
 # context), e (list page), one after the other at each connection count
 
 SMALL_LABEL=$(human_count "$SMALL_ROWS")
@@ -587,14 +607,10 @@ for conns in "${CONNECTIONS[@]}"; do
     ids=(BENCH_ID_MIN="$PROFILE_MIN" BENCH_ID_MAX="$PROFILE_MAX")
     run_case get_gateway "$conns" "$GW/" get.lua "$BASIC" "$GW_PID" "${GET_BY_ID[@]}" "${ids[@]}"
 
-    # -----------------------------------------------------------------------------------------
-    # PLACE FOR THE BEARER-TOKEN CASE (t), not measured yet: the gateway does not accept Bearer
-    # tokens. Once it does, the case goes here, beside case a:
-    #   run_case get_gateway_bearer "$conns" "$GW/" get.lua "Bearer <token the gateway issues>" \
-    #       "$GW_PID" "${GET_BY_ID[@]}" "${ids[@]}"
-    # with its LABELS entry and a summary figure. Until then there is no such case, and no other
-    # request stands in for it.
-    # -----------------------------------------------------------------------------------------
+    # t: the same through an OAuth access token (scope api.access.mgmt) in place of Basic: its
+    # check is cached like a verified Basic credential (at most GATEWAY_USER_CACHE_MS).
+    run_case get_gateway_bearer "$conns" "$GW/" get.lua "$BEARER" "$GW_PID" \
+        "${GET_BY_ID[@]}" "${ids[@]}"
 
     # A fresh token for each case: the services accept none older than 60 s.
     token=$(mint_token)
@@ -652,7 +668,7 @@ delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
 
 LABELS=(
     "get_gateway|a  GET /{id} via gateway (Basic)"
-    # t  GET /{id} via gateway (Bearer token): its place, once the gateway accepts Bearer tokens.
+    "get_gateway_bearer|t  GET /{id} via gateway (Bearer token)"
     "get_direct|b  GET /{id} direct to oauth-profiles (token)"
     "get_nginx|n  GET /{id} via nginx auth_basic {SHA}"
     "get_haproxy|h  GET /{id} via HAProxy http-request auth"
@@ -782,6 +798,6 @@ if [ ${#FAILURES[@]} -gt 0 ]; then
     done
 fi
 
-echo "summary gateway/nginx=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_nginx,64]}") gateway/haproxy=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_haproxy,64]}") gateway_us=${CPU_PROXY[get_gateway,64]} nginx_us=${CPU_PROXY[get_nginx,64]} haproxy_us=${CPU_PROXY[get_haproxy,64]} hop_p50_1c_ms=$(awk -v a="${P50[get_gateway,1]}" -v b="${P50[get_direct,1]}" 'BEGIN { printf "%.3f", a - b }') rows_1m/rows_10k=$(ratio "${P50[list_large,1]}" "${P50[list_small,1]}")"
+echo "summary gateway/nginx=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_nginx,64]}") gateway/haproxy=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_haproxy,64]}") gateway_us=${CPU_PROXY[get_gateway,64]} gateway_bearer_us=${CPU_PROXY[get_gateway_bearer,64]} bearer/basic=$(ratio "${RPS[get_gateway_bearer,64]}" "${RPS[get_gateway,64]}") nginx_us=${CPU_PROXY[get_nginx,64]} haproxy_us=${CPU_PROXY[get_haproxy,64]} hop_p50_1c_ms=$(awk -v a="${P50[get_gateway,1]}" -v b="${P50[get_direct,1]}" 'BEGIN { printf "%.3f", a - b }') rows_1m/rows_10k=$(ratio "${P50[list_large,1]}" "${P50[list_small,1]}")"
 
 [ ${#FAILURES[@]} -eq 0 ] || exit 1

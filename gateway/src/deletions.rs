@@ -265,11 +265,16 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::from_secs(1 << failures.saturating_sub(1).min(4))
 }
 
+/// How many ticks apart the worker purges expired sign-in sessions (about once a minute).
+const SESSION_PURGE_TICKS: u32 = 30;
+
 /// Runs deletions every [`TICK`] for as long as `alive` (something the server holds) lives:
-/// the worker stops with the server.
+/// the worker stops with the server. Now and then it also purges expired sign-in sessions
+/// ([`crate::oauth2::sessions`]); every replica may, and a purge is one `DELETE`.
 pub async fn worker<T: Send + Sync>(deletions: Deletions, alive: Weak<T>) {
     let mut failures = HashMap::new();
     let mut first = true;
+    let mut ticks_since_purge = 0;
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -281,6 +286,15 @@ pub async fn worker<T: Send + Sync>(deletions: Deletions, alive: Weak<T>) {
         match deletions.pass(first, &mut failures).await {
             Ok(()) => first = false,
             Err(err) => log::warn!("the deletion worker could not look for work: {err}"),
+        }
+        ticks_since_purge += 1;
+        if ticks_since_purge >= SESSION_PURGE_TICKS {
+            ticks_since_purge = 0;
+            match crate::oauth2::sessions::purge_expired(&deletions.pool).await {
+                Ok(0) => {}
+                Ok(purged) => log::info!("{purged} expired sign-in session(s) purged"),
+                Err(err) => log::warn!("expired sign-in sessions could not be purged: {err}"),
+            }
         }
     }
 }

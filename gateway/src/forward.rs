@@ -15,6 +15,7 @@
 //! `tenantId`, both filters apply.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::{header, Method, StatusCode};
@@ -30,7 +31,8 @@ use url::Url;
 use internal_auth::Service;
 
 use crate::auth::{Authenticated, Authenticator};
-use crate::routes::{method_not_allowed, Credentials, Decision, Owner};
+use crate::routes::{method_not_allowed, Credentials, Decision, Owner, Route};
+use client_registration_client::oauth2::CLIENT_AUTHORIZATION_HEADER;
 use identity::tenants;
 use oauth_profiles_client::PUBLIC_URL_HEADER;
 
@@ -107,11 +109,12 @@ impl Upstreams {
     }
 }
 
-/// Forwards any authenticated `/api` request the gateway does not answer itself to the service
-/// that owns its documented route ([`crate::routes`]); a path that is not a documented route of
-/// a service is 404, a documented path asked with a method it does not take 405 (with
-/// `Allow`). The URL the service is asked for is made from the route
-/// ([`crate::routes::Route::upstream_path`]), never from the path as received.
+/// Forwards any request the gateway does not answer itself to the service that owns its
+/// documented route ([`crate::routes`]); a path that is not a documented route of a service is
+/// 404, a documented path asked with a method it does not take 405 (with `Allow`). The URL the
+/// service is asked for is made from the route ([`crate::routes::Route::upstream_path`]), never
+/// from the path as received. On the authorization server's routes ([`Credentials::OAuth`])
+/// the gateway's own refusals are RFC 6749 errors, not the envelope.
 pub async fn forward(
     req: HttpRequest,
     body: web::Bytes,
@@ -121,6 +124,52 @@ pub async fn forward(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let decision = Decision::of(&req);
+    let forwarded = forward_as(&req, body, auth, &upstreams, &authenticator, &pool).await;
+    match (forwarded, decision.area.credentials) {
+        (Err(err), Credentials::OAuth) => Ok(crate::oauth2::oauth_error_of(&err)),
+        (forwarded, _) => forwarded,
+    }
+}
+
+async fn forward_as(
+    req: &HttpRequest,
+    body: web::Bytes,
+    auth: Option<Authenticated>,
+    upstreams: &Upstreams,
+    authenticator: &Authenticator,
+    pool: &DbPool,
+) -> Result<HttpResponse, ApiError> {
+    let decision = Decision::of(req);
+    let Some((route, target)) = route_and_owner(req, &decision)? else {
+        return Ok(method_not_allowed_for(req, &decision));
+    };
+    // No credentials only where the route table says none are needed (the connect callback,
+    // the authorization server): the token then carries no user (`TokenSigner::mint_open`).
+    let token = match (&auth, decision.area.credentials) {
+        (Some(auth), _) => authenticator.token_for(auth, target)?,
+        (None, Credentials::None | Credentials::OAuth) => authenticator.open_route_token(target)?,
+        (None, Credentials::Basic) => {
+            return Err(ApiError::internal(
+                "a route of /api was reached without authentication",
+            ))
+        }
+    };
+    if let (Some(auth), Service::OauthApps) = (&auth, target) {
+        check_named_tenant(pool, auth, req.method(), &body).await?;
+    }
+    let query = match decision.translates_tenant_name(req.method()) {
+        true => translate_tenant_name(pool, req.query_string()).await?,
+        false => Cow::Borrowed(req.query_string()),
+    };
+    relay(req, upstreams, &route, target, &token, &query, body).await
+}
+
+/// The route a request matched and the service that owns it: `Err` 404 when there is none,
+/// `Ok(None)` when the route does not take the request's method.
+pub(crate) fn route_and_owner(
+    req: &HttpRequest,
+    decision: &Decision,
+) -> Result<Option<(Arc<Route>, Service)>, ApiError> {
     let target = match decision.area.owner {
         Owner::Service(service) => Some(service),
         Owner::Gateway => None,
@@ -131,45 +180,73 @@ pub async fn forward(
             format!("No resource at '{}'", req.path()),
         ));
     };
-    if let Err(allow) = route.allows(req.method()) {
-        return Ok(method_not_allowed(&req, allow));
+    Ok(route
+        .allows(req.method())
+        .is_ok()
+        .then_some((route, target)))
+}
+
+/// The 405 of a request whose route does not take its method.
+pub(crate) fn method_not_allowed_for(req: &HttpRequest, decision: &Decision) -> HttpResponse {
+    let allow = decision
+        .route
+        .as_ref()
+        .and_then(|route| route.allows(req.method()).err());
+    match (allow, decision.area.credentials) {
+        (Some(allow), Credentials::OAuth) => {
+            let mut answer = crate::oauth2::oauth_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+                &format!("Method {} is not allowed on '{}'", req.method(), req.path()),
+            );
+            answer.headers_mut().insert(header::ALLOW, allow);
+            answer
+        }
+        (Some(allow), _) => method_not_allowed(req, allow),
+        (None, _) => HttpResponse::MethodNotAllowed().finish(),
     }
+}
+
+/// Sends `req` (its method, `query` and `body`) to `target` at `route`'s upstream path with
+/// `token`, and the answer back.
+pub(crate) async fn relay(
+    req: &HttpRequest,
+    upstreams: &Upstreams,
+    route: &Route,
+    target: Service,
+    token: &str,
+    query: &str,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let decision = Decision::of(req);
     let service = target.name();
-    // No credentials only where the route table says none are needed (the connect callback):
-    // the token then carries no user (`TokenSigner::mint_open`).
-    let token = match &auth {
-        Some(auth) => authenticator.token_for(auth, target)?,
-        None if decision.area.credentials == Credentials::None => {
-            authenticator.open_route_token(target)?
-        }
-        None => {
-            return Err(ApiError::internal(
-                "a route of /api was reached without authentication",
-            ))
-        }
-    };
-    if let (Some(auth), Service::OauthApps) = (&auth, target) {
-        check_named_tenant(&pool, auth, req.method(), &body).await?;
-    }
-    let query = match decision.translates_tenant_name(req.method()) {
-        true => translate_tenant_name(&pool, req.query_string()).await?,
-        false => Cow::Borrowed(req.query_string()),
-    };
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(ApiError::internal)?;
     let url = upstreams
         .of(target)
-        .url(&route.upstream_path(req.path()), &query);
+        .url(&route.upstream_path(req.path()), query);
     let mut outgoing = upstreams.http.request(method, url).bearer_auth(token);
     if decision.calls_provider(req.method()) {
         outgoing = outgoing.timeout(PROVIDER_CALL_TIMEOUT);
     }
-    if target == Service::OauthProfiles {
+    if matches!(target, Service::OauthProfiles | Service::ClientRegistration) {
         outgoing = outgoing.header(PUBLIC_URL_HEADER, upstreams.public_url.as_str());
     }
     for name in [header::CONTENT_TYPE, header::ACCEPT] {
         if let Some(value) = req.headers().get(&name) {
             outgoing = outgoing.header(name.as_str(), value.as_bytes());
+        }
+    }
+    // A client's own `client_secret_basic` credentials, which client-registration checks: the
+    // request's `Authorization` carries the internal token.
+    if decision.area.credentials == Credentials::OAuth {
+        if let Some(value) = req.headers().get(header::AUTHORIZATION).filter(|value| {
+            value
+                .as_bytes()
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"basic "))
+        }) {
+            outgoing = outgoing.header(CLIENT_AUTHORIZATION_HEADER, value.as_bytes());
         }
     }
     if !body.is_empty() {
@@ -196,11 +273,18 @@ pub async fn forward(
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .map(|v| v.as_bytes().to_vec());
+    // The authorization server's challenges (`invalid_client`) and caching rules are the
+    // client's to see; elsewhere a service's challenge is about internal tokens.
+    let oauth_headers: &[header::HeaderName] = match decision.area.credentials {
+        Credentials::OAuth => &[header::WWW_AUTHENTICATE, header::PRAGMA],
+        _ => &[],
+    };
     let copied: Vec<(header::HeaderName, Vec<u8>)> = ANSWER_HEADERS
-        .into_iter()
+        .iter()
+        .chain(oauth_headers)
         .filter_map(|name| {
             let value = response.headers().get(name.as_str())?.as_bytes().to_vec();
-            Some((name, value))
+            Some((name.clone(), value))
         })
         .collect();
     let bytes = response.bytes().await.map_err(|e| peer_error(service, e))?;
@@ -216,7 +300,8 @@ pub async fn forward(
         reply.insert_header((name, value));
     }
     let mut reply = reply.body(bytes);
-    // A service's errors are already in the envelope; anything else is rewrapped by the guard.
+    // A service's errors are already in the envelope (or, on the authorization server's
+    // routes, RFC 6749's JSON); anything else is rewrapped by the guard.
     if is_json && !status.is_success() {
         mark_enveloped(&mut reply);
     }

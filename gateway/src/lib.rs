@@ -5,7 +5,10 @@
 //! the path ([`forward`]), acting on behalf of another user where `?user=` allows it
 //! ([`on_behalf`]). It is the only holder of the token signing key. It also serves the
 //! identity administration API, tenants and users, from its own database ([`admin`]), and the
-//! OpenAPI document of the whole public API at `GET /openapi.json` ([`api_doc`]).
+//! OpenAPI document of the whole public API at `GET /openapi.json` ([`api_doc`]). For the
+//! authorization server, it signs people in and renders the authorize pages, checks the
+//! password grant's user, and takes OAuth access tokens in place of Basic credentials on
+//! `/api/mgmt` ([`oauth2`]); client-registration does the rest.
 
 pub mod admin;
 pub mod auth;
@@ -13,9 +16,11 @@ mod bootstrap;
 pub mod consistency;
 pub mod deletions;
 pub mod forward;
+pub mod oauth2;
 pub mod on_behalf;
 pub mod password;
 pub mod password_checks;
+pub mod password_slowing;
 pub mod routes;
 
 use std::path::PathBuf;
@@ -25,7 +30,7 @@ use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer};
-use api_common::http::{envelope_guard, json_config, not_found, query_config};
+use api_common::http::{envelope_guard, json_config, query_config};
 use api_common::paths::require_canonical_path;
 use db::{DatabaseUrl, Migrations, PoolOptions};
 use envconfig::Envconfig;
@@ -212,6 +217,13 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .to_vec(),
         ),
     );
+    let authorization_server = web::Data::new(oauth2::AuthorizationServer::new(
+        &pool,
+        upstreams.http.clone(),
+        upstreams.client_registration.base(),
+        &upstreams.public_url,
+        Duration::from_millis(config.user_cache_ms),
+    )?);
     let authenticator = Authenticator::new(
         pool.clone(),
         signer,
@@ -272,6 +284,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .app_data(readiness.clone())
             .app_data(pool.clone())
             .app_data(authenticator.clone())
+            .app_data(authorization_server.clone())
             .app_data(web::Data::new(Upstreams {
                 // A worker restarted after a panic takes the next one: any will do.
                 http: worker_clients[next_worker.fetch_add(1, Ordering::Relaxed) % workers].clone(),
@@ -299,12 +312,16 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
                     .route(web::get().to(openapi_json))
                     .default_service(web::to(reject_method)),
             )
+            // Before `/api`, which would take `/api/mgmt/oauth2/...` otherwise.
+            .configure(oauth2::configure)
             .service(
                 web::scope("/api")
                     .configure(admin::configure)
                     .default_service(web::to(forward::forward)),
             )
-            .default_service(web::to(not_found))
+            // The authorization server's other endpoints and its metadata; anything else
+            // outside `/api` is 404 there.
+            .default_service(web::to(forward::forward))
     })
     .shutdown_timeout(10)
     .disable_signals()

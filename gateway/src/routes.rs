@@ -42,6 +42,11 @@ pub enum Credentials {
     Basic,
     /// Nothing: open to anyone.
     None,
+    /// The authorization server's endpoints (RFC 6749): the gateway asks for no credentials of
+    /// its own; client-registration authenticates the *client*, and the gateway the *person*
+    /// where one signs in (the authorize page, the password grant: [`crate::oauth2`]). Forwarded
+    /// with an Open-scope token; errors are RFC 6749's, never the envelope.
+    OAuth,
 }
 
 /// A part of the public API under one path prefix, and the rules of every path in it,
@@ -52,6 +57,9 @@ pub struct Area {
     pub prefix: &'static str,
     pub owner: Owner,
     pub credentials: Credentials,
+    /// Whether an OAuth access token (`Authorization: Bearer hdpat_...` with scope
+    /// `api.access.mgmt`) is taken here in place of Basic credentials ([`crate::oauth2::bearer`]).
+    pub bearer: bool,
     /// Whether `?user=<name>` acts on behalf of that user here ([`crate::on_behalf`]).
     pub on_behalf: bool,
     /// Whether a write here (any method but GET and HEAD) may change users or what their
@@ -61,13 +69,14 @@ pub struct Area {
 
 /// The public API, part by part. Every documented path lies in exactly one area (checked when
 /// the table is built); a path in none is 404 without credentials.
-pub const AREAS: [Area; 7] = [
+pub const AREAS: [Area; 11] = [
     // The provider's redirect back to this system carries no credentials: the callback is
     // authenticated by its `state` alone, in oauth-profiles (docs/connect.md).
     Area {
         prefix: "/api/mgmt/oauthprofiles/callback",
         owner: Owner::Service(Service::OauthProfiles),
         credentials: Credentials::None,
+        bearer: false,
         on_behalf: false,
         changes_identities: false,
     },
@@ -75,6 +84,7 @@ pub const AREAS: [Area; 7] = [
         prefix: "/api/mgmt/oauthapps",
         owner: Owner::Service(Service::OauthApps),
         credentials: Credentials::Basic,
+        bearer: true,
         on_behalf: false,
         changes_identities: false,
     },
@@ -82,6 +92,7 @@ pub const AREAS: [Area; 7] = [
         prefix: "/api/mgmt/oauthprofiles",
         owner: Owner::Service(Service::OauthProfiles),
         credentials: Credentials::Basic,
+        bearer: true,
         on_behalf: true,
         changes_identities: false,
     },
@@ -89,7 +100,44 @@ pub const AREAS: [Area; 7] = [
         prefix: "/api/mgmt/oauth/client/applications",
         owner: Owner::Service(Service::ClientRegistration),
         credentials: Credentials::Basic,
+        bearer: true,
         on_behalf: true,
+        changes_identities: false,
+    },
+    // The applications a user granted access (client-registration keeps the grants).
+    Area {
+        prefix: "/api/mgmt/oauth/client/allowedapplications",
+        owner: Owner::Service(Service::ClientRegistration),
+        credentials: Credentials::Basic,
+        bearer: true,
+        on_behalf: true,
+        changes_identities: false,
+    },
+    // The authorization server, under both prefixes the product documents, and its metadata
+    // (RFC 8414). The authorize endpoint and the password grant's user check are the
+    // gateway's own ([`AUTHORIZE`], [`TOKEN`]); the rest is forwarded.
+    Area {
+        prefix: "/api/mgmt/oauth2",
+        owner: Owner::Service(Service::ClientRegistration),
+        credentials: Credentials::OAuth,
+        bearer: false,
+        on_behalf: false,
+        changes_identities: false,
+    },
+    Area {
+        prefix: "/oauth2",
+        owner: Owner::Service(Service::ClientRegistration),
+        credentials: Credentials::OAuth,
+        bearer: false,
+        on_behalf: false,
+        changes_identities: false,
+    },
+    Area {
+        prefix: "/.well-known/oauth-authorization-server",
+        owner: Owner::Service(Service::ClientRegistration),
+        credentials: Credentials::OAuth,
+        bearer: false,
+        on_behalf: false,
         changes_identities: false,
     },
     // Users, and tenants, whose deletion changes who administers what.
@@ -97,6 +145,7 @@ pub const AREAS: [Area; 7] = [
         prefix: "/api/admin",
         owner: Owner::Gateway,
         credentials: Credentials::Basic,
+        bearer: false,
         on_behalf: false,
         changes_identities: true,
     },
@@ -105,6 +154,7 @@ pub const AREAS: [Area; 7] = [
         prefix: "/api",
         owner: Owner::Gateway,
         credentials: Credentials::Basic,
+        bearer: false,
         on_behalf: false,
         changes_identities: false,
     },
@@ -112,6 +162,7 @@ pub const AREAS: [Area; 7] = [
         prefix: "/",
         owner: Owner::Gateway,
         credentials: Credentials::None,
+        bearer: false,
         on_behalf: false,
         changes_identities: false,
     },
@@ -134,6 +185,14 @@ fn is_under(path: &str, prefix: &str) -> bool {
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
+
+/// The authorization endpoint (RFC 6749 3.1), under both prefixes: answered by the gateway
+/// itself, which signs people in and asks for their consent ([`crate::oauth2::authorize`]).
+pub const AUTHORIZE: [&str; 2] = ["/oauth2/authorize", "/api/mgmt/oauth2/authorize"];
+
+/// The token endpoint (RFC 6749 3.2), under both prefixes: the gateway checks the password
+/// grant's user before it forwards ([`crate::oauth2::token`]).
+pub const TOKEN: [&str; 2] = ["/oauth2/token", "/api/mgmt/oauth2/token"];
 
 /// The list whose `?tenantName=` the gateway translates into oauth-apps' `?tenantId=` (it alone
 /// knows tenants by name: [`crate::forward`]).

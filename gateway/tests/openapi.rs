@@ -56,6 +56,12 @@ fn spawn_gateway() -> (String, tempfile::TempDir) {
     (base, dir)
 }
 
+/// Every (method, path) of the authorization server: the gateway's own (authorize) and those
+/// it forwards to client-registration. No gateway credentials; OAuth's own instead.
+fn oauth_routes() -> Vec<(&'static str, &'static str)> {
+    [gateway::oauth2::ROUTES, client_registration::OAUTH2_ROUTES].concat()
+}
+
 /// Every (method, path) behind credentials: the gateway's admin API and the three services'
 /// management APIs, which the gateway forwards.
 fn authenticated_routes() -> Vec<(&'static str, &'static str)> {
@@ -120,7 +126,12 @@ async fn every_route_is_described_and_nothing_else() {
     let paths = document["paths"].as_object().unwrap();
 
     let authenticated = authenticated_routes();
-    for (method, path) in authenticated.iter().chain(gateway::OPEN_ROUTES) {
+    let oauth = oauth_routes();
+    for (method, path) in authenticated
+        .iter()
+        .chain(gateway::OPEN_ROUTES)
+        .chain(oauth.iter())
+    {
         let operation = &paths
             .get(*path)
             .unwrap_or_else(|| panic!("{path} is not in the document"))[method.to_lowercase()];
@@ -146,7 +157,13 @@ async fn every_route_is_described_and_nothing_else() {
         // through without credentials (the OAuth callback). The document must agree.
         let open = gateway::OPEN_ROUTES.contains(&(*method, *path))
             || gateway::routes::area_of(path).credentials == gateway::routes::Credentials::None;
-        if open {
+        let oauth_area =
+            gateway::routes::area_of(path).credentials == gateway::routes::Credentials::OAuth;
+        if oauth_area {
+            // OAuth's own authentication (none, or the client's Basic credentials): never the
+            // document's default.
+            assert!(operation.get("security").is_some(), "{method} {path}");
+        } else if open {
             assert_eq!(
                 operation["security"],
                 serde_json::json!([]),
@@ -170,6 +187,7 @@ async fn every_route_is_described_and_nothing_else() {
     let served: BTreeSet<(String, String)> = authenticated
         .iter()
         .chain(gateway::OPEN_ROUTES)
+        .chain(oauth.iter())
         .map(|(m, p)| (m.to_lowercase(), (*p).to_owned()))
         .collect();
     let methods = [
@@ -192,7 +210,7 @@ async fn every_listed_route_is_served_by_the_gateway() {
     let (base, _dir) = spawn_gateway();
     let client = reqwest::Client::new();
 
-    for (method, path) in authenticated_routes() {
+    for (method, path) in authenticated_routes().into_iter().chain(oauth_routes()) {
         let url = format!("{base}{}", path.replace("{id}", "999"));
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let response = client

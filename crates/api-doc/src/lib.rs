@@ -9,6 +9,7 @@
 //! documentation function in `paths`; the gateway's tests check the document against the
 //! routes the gateway and the services really register.
 
+mod oauth2;
 mod paths;
 mod responses;
 pub mod schemas;
@@ -70,6 +71,10 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
         paths::delete_user,
         paths::healthz, paths::openapi_json,
         paths::readyz,
+        oauth2::authorize_get, oauth2::authorize_post, oauth2::authorize_get_mgmt,
+        oauth2::authorize_post_mgmt, oauth2::token, oauth2::token_mgmt, oauth2::revoke,
+        oauth2::revoke_mgmt, oauth2::introspect, oauth2::introspect_mgmt, oauth2::metadata,
+        oauth2::list_allowed_applications, oauth2::revoke_allowed_application,
     ),
     components(
         schemas(
@@ -80,6 +85,9 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
             ClientApplication, ClientApplicationList, ClientApplicationRequest,
             TenantView, TenantList, TenantRequest, UserView, UserList, UserCreateRequest,
             UserUpdateRequest, Health,
+            oauth2::OAuthError, oauth2::TokenRequest, oauth2::TokenResponse, oauth2::TokenOfClient,
+            oauth2::Introspection, oauth2::Metadata, oauth2::AuthorizeForm,
+            oauth2::AllowedApplication, oauth2::AllowedApplicationList,
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
@@ -96,6 +104,7 @@ and 404 (`222200020`) with them. Every non-2xx answer is the `ErrorEnvelope`.";
         (name = paths::TENANTS, description = "Served by the gateway from its own database."),
         (name = paths::USERS, description = "Served by the gateway from its own database."),
         (name = paths::GATEWAY, description = "The gateway's own routes, without credentials."),
+        (name = oauth2::AUTHORIZATION, description = "The authorization server: client applications get tokens. Served by the gateway (authorize, the password grant's user check) and client-registration. Answers are OAuth's (RFC 6749 errors, HTML pages), not the envelope, except `allowedapplications`. `/api/mgmt/...` also takes `Authorization: Bearer` with an access token of scope `api.access.mgmt`."),
     ),
 )]
 struct ApiDoc;
@@ -250,7 +259,7 @@ mod tests {
     fn the_document_is_openapi_3_1_and_renders() {
         let document: serde_json::Value = serde_json::from_str(&openapi_json().unwrap()).unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3.1."));
-        assert_eq!(document["paths"].as_object().unwrap().len(), 18);
+        assert_eq!(document["paths"].as_object().unwrap().len(), 29);
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //!
 //! The authorization server checks a client's credentials through it
 //! (`POST /internal/client-applications/verify`); the gateway purges a deleted user's client
-//! applications (`DELETE /internal/owners/{id}`). The service serializes its answers with these
+//! applications (`DELETE /internal/owners/{id}`); the gateway's half of the OAuth 2.0
+//! authorization server reaches the other half through [`oauth2`]. The service serializes its answers with these
 //! same types, and the OpenAPI document (`api-doc`) is built from them, so the three cannot
 //! drift apart.
 
 mod application;
 mod audit;
+pub mod oauth2;
 
 use std::fmt;
 

@@ -17,6 +17,7 @@ mod error;
 mod leases;
 mod lock;
 pub mod schema;
+pub mod sessions;
 pub mod tenant_purges;
 pub mod tenants;
 pub mod users;

@@ -73,3 +73,26 @@ diesel::table! {
         lease_expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// A sign-in session of the authorization server's pages: a keyed hash of its id, whose it
+    /// is, a keyed hash of their password hash at sign-in, and until when.
+    sign_in_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        password_stamp -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sign_in_sessions -> users (user_id));
+
+diesel::table! {
+    /// Keys the gateway replicas share (base64url), by name.
+    gateway_keys (name) {
+        name -> Text,
+        key_value -> Text,
+        created_at -> Timestamp,
+    }
+}

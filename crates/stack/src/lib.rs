@@ -215,6 +215,7 @@ impl Stack {
             metrics_addr: metrics_addr.clone(),
             secret_hash_key: None,
             secret_hash_key_file: secret_keys.client_registration,
+            oauth2: Default::default(),
         })?;
         let gateway = gateway::build(&gateway::Config {
             addr: config.gateway_addr.clone(),

@@ -17,6 +17,7 @@ use super::basic::{bad_credentials, basic_credentials, loggable};
 use super::caches::{CredentialCache, TokenCache, UserCache};
 use crate::on_behalf;
 use crate::password_checks::PasswordChecks;
+use crate::password_slowing::PasswordSlowing;
 use identity::users;
 
 /// What the gateway needs to authenticate a request.
@@ -33,6 +34,8 @@ pub struct Authenticator {
     /// Where argon2 runs, within fixed bounds of concurrency and queue (also for the admin
     /// API's new passwords). Shared with the metrics, which read its state at each scrape.
     password_checks: Arc<PasswordChecks>,
+    /// Per-user slowing of bad passwords where people sign in to the authorization server.
+    slowing: PasswordSlowing,
     lookups: CacheLookups,
 }
 
@@ -157,6 +160,7 @@ impl Authenticator {
             signer,
             gates: Mutex::new(HashMap::new()),
             password_checks: Arc::new(password_checks),
+            slowing: PasswordSlowing::default(),
             lookups: CacheLookups::new(),
         }
     }
@@ -187,6 +191,25 @@ impl Authenticator {
         })
         .await?
         .map(Arc::new);
+        if let Some(user) = &user {
+            self.users.insert(user.clone(), generation);
+        }
+        Ok(user)
+    }
+
+    /// The user with id `id` as their row is now (within the user cache's bound), if they
+    /// exist: how a sign-in session or an OAuth access token, which name a user by id, finds
+    /// who it acts for.
+    pub async fn find_user_by_id(&self, id: i64) -> Result<Option<Arc<users::User>>, ApiError> {
+        let cached = self.users.get_by_id(id);
+        self.lookups.users.count(cached.is_some());
+        if let Some(user) = cached {
+            return Ok(Some(user));
+        }
+        let generation = self.users.generation();
+        let user = run_db(&self.pool, move |conn| users::find(conn, id))
+            .await?
+            .map(Arc::new);
         if let Some(user) = &user {
             self.users.insert(user.clone(), generation);
         }
@@ -226,6 +249,41 @@ impl Authenticator {
     /// The user the `Authorization: Basic` header names, from their current row, or 401.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Identity, ApiError> {
         let (user_name, secret) = basic_credentials(headers)?;
+        self.verify(&user_name, secret).await
+    }
+
+    /// The user and password of an `Authorization: Basic` header, unchecked (the authorize
+    /// endpoint checks them with [`Authenticator::sign_in`]); `None` without such a header.
+    pub fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ApiError>> {
+        let scheme = headers
+            .get(actix_web::http::header::AUTHORIZATION)?
+            .as_bytes()
+            .split(|&b| b == b' ')
+            .next()?
+            .to_ascii_lowercase();
+        (scheme == b"basic").then(|| basic_credentials(headers))
+    }
+
+    /// A person signing in to the authorization server (the sign-in page, the Basic
+    /// authorize, the password grant) with `user_name` and `secret`: checked like Basic
+    /// credentials, after the wait the name's recent failures call for
+    /// ([`crate::password_slowing`]). 401 when they do not verify.
+    pub async fn sign_in(&self, user_name: &str, secret: String) -> Result<Identity, ApiError> {
+        self.slowing.wait(user_name).await;
+        let checked = self.verify(user_name, secret).await;
+        match &checked {
+            Ok(_) => self.slowing.succeeded(user_name),
+            Err(err) if err.code() == api_common::ErrorCode::Unauthenticated => {
+                self.slowing.failed(user_name)
+            }
+            Err(_) => {}
+        }
+        checked
+    }
+
+    /// The user `user_name` if `secret` is their password and they are active, else 401.
+    async fn verify(&self, user_name: &str, secret: String) -> Result<Identity, ApiError> {
+        let user_name = user_name.to_owned();
         let user = self.find_user(&user_name).await?;
         let fingerprint = self.credentials.fingerprint(&user_name, &secret);
         if let Some(user) = &user {

@@ -18,11 +18,11 @@ use identity::users;
 
 /// Most entries each cache holds; past it, expired entries are dropped, then all
 /// ([`make_room`]).
-const MAX_ENTRIES: usize = 10_000;
+pub(crate) const MAX_ENTRIES: usize = 10_000;
 
 /// Before an insert into a cache at [`MAX_ENTRIES`]: drops the entries `expired` picks, and
 /// everything when that is not enough.
-fn make_room<K, V>(entries: &mut HashMap<K, V>, expired: impl Fn(&V) -> bool) {
+pub(crate) fn make_room<K, V>(entries: &mut HashMap<K, V>, expired: impl Fn(&V) -> bool) {
     if entries.len() >= MAX_ENTRIES {
         entries.retain(|_, value| !expired(value));
         if entries.len() >= MAX_ENTRIES {
@@ -41,6 +41,9 @@ pub(super) struct UserCache {
     pub(super) ttl: Duration,
     generation: AtomicU64,
     entries: Mutex<HashMap<String, CachedUser>>,
+    /// User ids to names, for the users read by id (a session's, a Bearer token's); an entry
+    /// counts only while the name's entry above is that user.
+    names: Mutex<HashMap<i64, String>>,
 }
 
 struct CachedUser {
@@ -54,7 +57,22 @@ impl UserCache {
             ttl,
             generation: AtomicU64::new(0),
             entries: Mutex::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The user with id `id`, when read recently (by name or by id).
+    pub(super) fn get_by_id(&self, id: i64) -> Option<Arc<users::User>> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let name = self
+            .names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()?;
+        self.get(&name).filter(|user| user.id == id)
     }
 
     pub(super) fn get(&self, user_name: &str) -> Option<Arc<users::User>> {
@@ -83,6 +101,11 @@ impl UserCache {
             return;
         }
         make_room(&mut entries, |cached| cached.read_at.elapsed() >= self.ttl);
+        {
+            let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+            make_room(&mut names, |name| !entries.contains_key(name));
+            names.insert(user.id, user.user_name.clone());
+        }
         entries.insert(
             user.user_name.clone(),
             CachedUser {
@@ -94,10 +117,9 @@ impl UserCache {
 
     pub(super) fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.clear();
+        self.names.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 

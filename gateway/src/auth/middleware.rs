@@ -3,10 +3,12 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage};
+use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use api_common::ApiError;
 
 use super::authenticator::{describe, Authenticated, Authenticator};
+use crate::oauth2::bearer::bearer_token;
+use crate::oauth2::AuthorizationServer;
 use crate::on_behalf;
 use crate::routes::{Credentials, Decision};
 
@@ -29,7 +31,10 @@ pub async fn authenticate_requests(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let decision = Decision::of(req.request());
-    if decision.area.credentials == Credentials::None {
+    if matches!(
+        decision.area.credentials,
+        Credentials::None | Credentials::OAuth
+    ) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let authenticator = match req.app_data::<web::Data<Authenticator>>() {
@@ -41,7 +46,7 @@ pub async fn authenticate_requests(
     };
     let authenticated = match identify(&req, &authenticator, &decision).await {
         Ok(authenticated) => authenticated,
-        Err(refused) => return Ok(req.error_response(refused)),
+        Err(refused) => return Ok(req.into_response(refused)),
     };
     req.extensions_mut().insert(authenticated);
     let changes_identities = decision.changes_identities(req.method());
@@ -52,13 +57,31 @@ pub async fn authenticate_requests(
     Ok(response?.map_into_boxed_body())
 }
 
-/// Who the request comes from and whom it acts for.
+/// Who the request comes from and whom it acts for; the refusal's answer otherwise.
 async fn identify(
     req: &ServiceRequest,
     authenticator: &Authenticator,
     decision: &Decision,
-) -> Result<Authenticated, ApiError> {
-    let caller = authenticator.authenticate(req.headers()).await?;
+) -> Result<Authenticated, HttpResponse> {
+    let caller = match bearer_token(req.headers()) {
+        // An OAuth access token, where the area takes one; elsewhere it is no Basic
+        // credential, and the 401 asks for Basic.
+        Some(token) if decision.area.bearer => {
+            let Some(server) = req.app_data::<web::Data<AuthorizationServer>>() else {
+                return Err(
+                    ApiError::internal("no AuthorizationServer configured").error_response()
+                );
+            };
+            server
+                .bearer_user(authenticator, token)
+                .await
+                .map_err(|refused| refused.response())?
+        }
+        _ => authenticator
+            .authenticate(req.headers())
+            .await
+            .map_err(|e| e.error_response())?,
+    };
     // In the extensions before `?user=` is decided, so that the access log names the caller
     // of a refused request too.
     req.extensions_mut().insert(Authenticated {
@@ -69,7 +92,7 @@ async fn identify(
     // fallback), whatever `?user=` says: it is not looked up for such a request.
     let honoured = decision.area.on_behalf && !decision.wrong_method(req.method());
     let requested = match honoured {
-        true => on_behalf::requested_user(req.query_string())?,
+        true => on_behalf::requested_user(req.query_string()).map_err(|e| e.error_response())?,
         false => None,
     }
     .filter(|name| *name != caller.user_name);
@@ -90,7 +113,8 @@ async fn identify(
                 req.path(),
                 err.message()
             );
-        })?;
+        })
+        .map_err(|e| e.error_response())?;
     let authenticated = Authenticated {
         actor: caller,
         on_behalf_of: Some(subject),

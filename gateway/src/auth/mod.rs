@@ -1,5 +1,6 @@
-//! Authentication of public requests: HTTP Basic checked against the users table, then an
-//! internal token for the services.
+//! Authentication of public requests: HTTP Basic checked against the users table (or, where
+//! the route table allows, an OAuth access token: [`crate::oauth2::bearer`]), then an internal
+//! token for the services.
 //!
 //! Every request checks the caller's row as it is now: a changed password, a deactivation, a
 //! deletion or a change of permissions takes effect on the very next request on the gateway
@@ -25,4 +26,5 @@ mod caches;
 mod middleware;
 
 pub use authenticator::{Authenticated, Authenticator};
+pub(crate) use caches::make_room;
 pub use middleware::authenticate_requests;

@@ -95,6 +95,7 @@ impl Services {
             metrics_addr: None,
             secret_hash_key: Some(secrets::generate_key()),
             secret_hash_key_file: dir.path().join("keys/client-registration.key"),
+            oauth2: Default::default(),
         })
         .unwrap();
         let registration_url = format!("http://127.0.0.1:{}", registration.port());

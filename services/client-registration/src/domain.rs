@@ -8,6 +8,7 @@ mod redirect;
 mod tests;
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use api_common::fields::{optional_text, required_nonblank, DESCRIPTION_MAX, NAME_MAX};
 use api_common::{ApiError, ErrorCode};
@@ -134,6 +135,18 @@ impl fmt::Debug for Credentials {
             .field("client_secret", &"***")
             .finish()
     }
+}
+
+/// A well-formed hash that no secret matches, made once under a throwaway key: checking a
+/// secret for an unknown client id costs one hash like a known one, so the time of the answer
+/// does not tell whether the id exists.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        HashKey::parse(&secrets::generate_key())
+            .map(|key| key.hash("no client has this secret"))
+            .unwrap_or_default()
+    })
 }
 
 /// The answer for an id that does not exist or belongs to someone else: the same, so as not to

@@ -9,6 +9,7 @@
 
 pub mod domain;
 pub mod models;
+pub mod oauth2;
 mod routes;
 pub mod schema;
 
@@ -23,7 +24,9 @@ use internal_auth::Service;
 use secrets::HashKey;
 use service_kit::{Application, StartError};
 
-pub use routes::{configure, INTERNAL_ROUTES, ROUTES};
+use crate::oauth2::{Oauth2, Oauth2Settings};
+
+pub use routes::{configure, INTERNAL_ROUTES, OAUTH2_ROUTES, ROUTES};
 
 pub const MIGRATIONS: Migrations = Migrations {
     postgres: POSTGRES_MIGRATIONS,
@@ -75,6 +78,10 @@ pub struct Config {
         default = "data/keys/client-registration-hash.key"
     )]
     pub secret_hash_key_file: PathBuf,
+    /// The authorization server's token lifetimes (`OAUTH2_ACCESS_TOKEN_TTL_SECS`,
+    /// `OAUTH2_REFRESH_TOKEN_TTL_SECS`, `OAUTH2_REFRESH_GRACE_SECS`).
+    #[envconfig(nested)]
+    pub oauth2: Oauth2Settings,
 }
 
 // By hand, so that an inline key cannot reach a log through `{:?}`.
@@ -92,6 +99,7 @@ impl fmt::Debug for Config {
                 &self.secret_hash_key.as_ref().map(|_| "***"),
             )
             .field("secret_hash_key_file", &self.secret_hash_key_file)
+            .field("oauth2", &self.oauth2)
             .finish()
     }
 }
@@ -104,13 +112,22 @@ service_kit::service_settings!(
     MIGRATIONS
 );
 
-/// Loads the keys, connects the database, runs migrations and binds the listener.
+/// Checks the settings, loads the keys, connects the database, runs migrations and binds the
+/// listener; the sweeper of expired codes and tokens runs beside the server.
 pub fn build(config: &Config) -> Result<Application, StartError> {
+    let lifetimes = config.oauth2.lifetimes().map_err(StartError::Other)?;
     let hash_key = web::Data::new(load_hash_key(config)?);
-    service_kit::serve(config, move |cfg| {
-        cfg.app_data(hash_key.clone());
-        configure(cfg);
-    })
+    let oauth2 = web::Data::new(Oauth2::new(lifetimes));
+    let listener = service_kit::bind(&config.addr)?;
+    service_kit::serve_on_with(
+        config,
+        listener,
+        move |cfg| {
+            cfg.app_data(hash_key.clone()).app_data(oauth2.clone());
+            configure(cfg);
+        },
+        oauth2::sweeper::run,
+    )
 }
 
 /// The hash key from the inline variable or, failing that, the file; errors name the variable
@@ -137,4 +154,30 @@ fn load_hash_key(config: &Config) -> Result<HashKey, StartError> {
         };
         StartError::Other(format!("{source}: {e}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn the_oauth2_settings_are_read_with_the_rest_and_debug_hides_the_key() {
+        let env = HashMap::from([
+            ("OAUTH2_REFRESH_GRACE_SECS".to_owned(), "60".to_owned()),
+            ("OAUTH2_ACCESS_TOKEN_TTL_SECS".to_owned(), "900".to_owned()),
+            (
+                HASH_KEY_VAR.to_owned(),
+                "c2VjcmV0LWtleS1tYXRlcmlhbA==".to_owned(),
+            ),
+        ]);
+        let config = Config::init_from_hashmap(&env).unwrap();
+        assert_eq!(config.oauth2.refresh_grace_secs, 60);
+        assert_eq!(config.oauth2.access_token_ttl_secs, 900);
+        assert_eq!(config.oauth2.refresh_token_ttl_secs, 30 * 86_400);
+        let debug = format!("{config:?}");
+        assert!(debug.contains("refresh_grace_secs: 60"), "{debug}");
+        assert!(!debug.contains("c2VjcmV0"), "{debug}");
+    }
 }

@@ -8,6 +8,8 @@
 //! [`find_by_client_id`], serves the credential check, where the client itself, not its owner,
 //! is asking.
 
+pub mod oauth2;
+
 use std::fmt;
 
 use api_common::http::Page;
@@ -87,6 +89,17 @@ struct ClientAppChangeset<'a> {
 }
 
 impl ClientApp {
+    /// The registered redirect URLs; none if the stored list is unreadable (logged).
+    pub fn registered_redirect_urls(&self) -> Vec<String> {
+        serde_json::from_str(&self.redirect_urls).unwrap_or_else(|e| {
+            log::error!(
+                "client application {} has unreadable redirect URLs: {e}",
+                self.id
+            );
+            Vec::new()
+        })
+    }
+
     /// The public view; `secret` only for the answer to create or reset, which generated it.
     pub fn into_view(self, secret: Option<ClientSecret>) -> Result<ClientApplication, ApiError> {
         let redirect_urls = serde_json::from_str(&self.redirect_urls).map_err(|e| {
@@ -155,6 +168,16 @@ pub fn find_owned(
         .optional()
 }
 
+/// The application `id`, whoever owns it: only for the authorization server, which acts for
+/// the user authorizing it, not for its owner.
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClientApp>> {
+    client_apps::table
+        .find(id)
+        .select(ClientApp::as_select())
+        .get_result(conn)
+        .optional()
+}
+
 /// The application with `client_id`, whoever owns it: only for checking its credentials.
 pub fn find_by_client_id(
     conn: &mut DbConnection,
@@ -211,7 +234,8 @@ pub fn update_owned(
 }
 
 /// Replaces the secret of `id` (its keyed hash under `key`) if `owner_id` owns it, so the old
-/// secret stops working at once; `None` otherwise.
+/// secret stops working at once, and revokes every grant, token and code of the application
+/// in the same transaction (its users' remembered consents stay); `None` otherwise.
 pub fn reset_secret(
     conn: &mut DbConnection,
     key: &HashKey,
@@ -235,11 +259,13 @@ pub fn reset_secret(
         if updated == 0 {
             return Ok(None);
         }
+        oauth2::revoke_application(conn, id)?;
         find_owned(conn, id, owner_id)
     })
 }
 
-/// Deletes `id` if `owner_id` owns it; whether a row went.
+/// Deletes `id` if `owner_id` owns it; whether a row went. Its grants, tokens, codes and
+/// remembered consents go with it in the same statement (foreign keys, `ON DELETE CASCADE`).
 pub fn delete_owned(conn: &mut DbConnection, id: i64, owner_id: i64) -> QueryResult<bool> {
     diesel::delete(
         client_apps::table
@@ -250,10 +276,12 @@ pub fn delete_owned(conn: &mut DbConnection, id: i64, owner_id: i64) -> QueryRes
     .map(|n| n > 0)
 }
 
-/// Deletes every application of `owner_id` (a user being deleted) and records their
-/// tombstone, after which [`insert`] refuses them; how many went.
+/// Deletes every application of `owner_id` (a user being deleted), and every grant, token,
+/// code and consent of theirs as resource owner, and records their tombstone, after which
+/// [`insert`] and the authorization server's inserts refuse them; how many applications went.
 pub fn delete_all_owned(conn: &mut DbConnection, owner_id: i64) -> QueryResult<usize> {
     db::owners::purge_owner(conn, owner_id, |conn| {
+        oauth2::delete_resource_owner(conn, owner_id)?;
         diesel::delete(client_apps::table.filter(client_apps::owner_id.eq(owner_id))).execute(conn)
     })
 }

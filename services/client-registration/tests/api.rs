@@ -49,6 +49,7 @@ fn config(dir: &Path, secret_hash_key: Option<String>) -> Config {
         metrics_addr: None,
         secret_hash_key,
         secret_hash_key_file: dir.join("keys/client-registration-hash.key"),
+        oauth2: Default::default(),
     }
 }
 

@@ -40,7 +40,7 @@ async fn missing_or_bad_credentials_get_401_with_a_basic_challenge() {
         ),
         ("no colon", Some(format!("Basic {}", encode("admin")))),
         ("not base64", Some("Basic %%%".to_owned())),
-        ("other scheme", Some("Bearer abc".to_owned())),
+        ("other scheme", Some("Digest abc".to_owned())),
     ];
     for (case, header) in cases {
         let mut request = app.client.get(format!("{}{path}", app.base));
@@ -55,6 +55,17 @@ async fn missing_or_bad_credentials_get_401_with_a_basic_challenge() {
             "{case}: {challenge}"
         );
     }
+    // A Bearer token is an OAuth access token here (crates/stack/tests/api/authorize.rs): one
+    // that is no such token is refused with the Bearer challenge.
+    let r = reply(
+        app.client
+            .get(format!("{}{path}", app.base))
+            .header("authorization", "Bearer abc"),
+    )
+    .await;
+    r.envelope(401, codes::UNAUTHENTICATED);
+    let challenge = r.headers["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     // Unknown routes under /api are not revealed to strangers either.
     let r = app.call(Method::GET, "/api/nothing/here", None, None).await;
     r.envelope(401, codes::UNAUTHENTICATED);

@@ -9,6 +9,7 @@
 
 mod auth;
 mod authorization;
+mod authorize;
 mod binary;
 mod client_applications;
 mod concurrency;

@@ -1,5 +1,3 @@
-use std::sync::OnceLock;
-
 use actix_web::{web, HttpResponse};
 use api_common::http::JsonBody;
 use api_common::ApiError;
@@ -9,7 +7,7 @@ use secrets::HashKey;
 
 use client_registration_client::{Verification, VerifiedClient};
 
-use crate::domain::{Credentials, CredentialsBody};
+use crate::domain::{decoy_hash, Credentials, CredentialsBody};
 use crate::models;
 
 /// `POST /internal/client-applications/verify` with `{"clientId", "clientSecret"}` -> 200
@@ -65,16 +63,6 @@ pub async fn verify(
         owner_id,
         redirect_urls,
     })))
-}
-
-/// A well-formed hash that no secret matches, made once under a throwaway key.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        HashKey::parse(&secrets::generate_key())
-            .map(|key| key.hash("no client has this secret"))
-            .unwrap_or_default()
-    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,2 @@
+DROP TABLE gateway_keys;
+DROP TABLE sign_in_sessions;

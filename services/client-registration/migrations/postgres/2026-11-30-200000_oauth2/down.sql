@@ -1,0 +1,4 @@
+DROP TABLE oauth2_consents;
+DROP TABLE oauth2_tokens;
+DROP TABLE oauth2_codes;
+DROP TABLE oauth2_grants;
