@@ -20,6 +20,7 @@ mod floods;
 mod helpers;
 mod http_layer;
 mod oauth_apps;
+mod oauth_clients;
 mod oauth_profiles;
 mod operations;
 mod path_attacks;
