@@ -65,6 +65,10 @@ pub struct Area {
     /// Whether a write here (any method but GET and HEAD) may change users or what their
     /// identity is made of, so that the gateway forgets the user rows it keeps.
     pub changes_identities: bool,
+    /// Whether a write here may revoke access tokens (a client application deleted or its
+    /// secret reset, a consent withdrawn), so that the gateway forgets the token checks it
+    /// keeps ([`crate::oauth2::bearer`]) and the revocation counts at once on this replica.
+    pub revokes_tokens: bool,
 }
 
 /// The public API, part by part. Every documented path lies in exactly one area (checked when
@@ -79,6 +83,7 @@ pub const AREAS: [Area; 11] = [
         bearer: false,
         on_behalf: false,
         changes_identities: false,
+        revokes_tokens: false,
     },
     Area {
         prefix: "/api/mgmt/oauthapps",
@@ -87,6 +92,7 @@ pub const AREAS: [Area; 11] = [
         bearer: true,
         on_behalf: false,
         changes_identities: false,
+        revokes_tokens: false,
     },
     Area {
         prefix: "/api/mgmt/oauthprofiles",
@@ -95,6 +101,7 @@ pub const AREAS: [Area; 11] = [
         bearer: true,
         on_behalf: true,
         changes_identities: false,
+        revokes_tokens: false,
     },
     Area {
         prefix: "/api/mgmt/oauth/client/applications",
@@ -103,6 +110,7 @@ pub const AREAS: [Area; 11] = [
         bearer: true,
         on_behalf: true,
         changes_identities: false,
+        revokes_tokens: true,
     },
     // The applications a user granted access (client-registration keeps the grants).
     Area {
@@ -112,6 +120,7 @@ pub const AREAS: [Area; 11] = [
         bearer: true,
         on_behalf: true,
         changes_identities: false,
+        revokes_tokens: true,
     },
     // The authorization server, under both prefixes the product documents, and its metadata
     // (RFC 8414). The authorize endpoint and the password grant's user check are the
@@ -123,6 +132,7 @@ pub const AREAS: [Area; 11] = [
         bearer: false,
         on_behalf: false,
         changes_identities: false,
+        revokes_tokens: false,
     },
     Area {
         prefix: "/oauth2",
@@ -131,6 +141,7 @@ pub const AREAS: [Area; 11] = [
         bearer: false,
         on_behalf: false,
         changes_identities: false,
+        revokes_tokens: false,
     },
     Area {
         prefix: "/.well-known/oauth-authorization-server",
@@ -139,6 +150,7 @@ pub const AREAS: [Area; 11] = [
         bearer: false,
         on_behalf: false,
         changes_identities: false,
+        revokes_tokens: false,
     },
     // Users, and tenants, whose deletion changes who administers what.
     Area {
@@ -148,6 +160,7 @@ pub const AREAS: [Area; 11] = [
         bearer: false,
         on_behalf: false,
         changes_identities: true,
+        revokes_tokens: false,
     },
     // Anything else under /api: credentials first, then 404.
     Area {
@@ -157,6 +170,7 @@ pub const AREAS: [Area; 11] = [
         bearer: false,
         on_behalf: false,
         changes_identities: false,
+        revokes_tokens: false,
     },
     Area {
         prefix: "/",
@@ -165,6 +179,7 @@ pub const AREAS: [Area; 11] = [
         bearer: false,
         on_behalf: false,
         changes_identities: false,
+        revokes_tokens: false,
     },
 ];
 
@@ -395,6 +410,11 @@ impl Decision {
     /// Whether a request with `method` may change identities.
     pub fn changes_identities(&self, method: &Method) -> bool {
         self.area.changes_identities && !matches!(*method, Method::GET | Method::HEAD)
+    }
+
+    /// Whether a request with `method` may revoke access tokens.
+    pub fn revokes_tokens(&self, method: &Method) -> bool {
+        self.area.revokes_tokens && !matches!(*method, Method::GET | Method::HEAD)
     }
 }
 

@@ -319,6 +319,11 @@ impl ApiError {
         self.code
     }
 
+    /// The seconds a 503 asks the caller to wait (`Retry-After`), if it asks.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -38,10 +38,34 @@ impl From<DbError> for ApiError {
                 | diesel::result::DatabaseErrorKind::UnableToSendCommand,
                 info,
             )) => ApiError::unavailable("database", info.message()),
+            DbError::Query(diesel::result::Error::DatabaseError(kind, info))
+                if is_write_conflict(&kind, info.message()) =>
+            {
+                log::warn!(
+                    "a write conflicted with a concurrent one: {}",
+                    info.message()
+                );
+                ApiError::overloaded(
+                    "A concurrent change conflicted with this one; try again.",
+                    std::time::Duration::from_secs(1),
+                )
+            }
             DbError::Query(cause) => refused_or_failed(cause),
             DbError::Canceled => ApiError::unavailable("database", "the blocking pool is gone"),
         }
     }
+}
+
+/// Whether PostgreSQL gave up a transaction because of a concurrent one: a serialization
+/// failure (40001), or a deadlock (40P01, which Diesel does not tell apart from other errors
+/// but by its message). Nothing was written; the same request a moment later succeeds, so it
+/// is 503 with `Retry-After`, not 500. (Rare: every writer takes its locks in one order where
+/// two writes meet, e.g. the authorization server's revocations, code before grant.)
+fn is_write_conflict(kind: &diesel::result::DatabaseErrorKind, message: &str) -> bool {
+    matches!(
+        kind,
+        diesel::result::DatabaseErrorKind::SerializationFailure
+    ) || message.starts_with("deadlock detected")
 }
 
 /// A query's failure: a write refused by a tombstone (`db::owners`) is the caller's to know
@@ -97,5 +121,26 @@ mod tests {
         let answer = failed(DatabaseErrorKind::ForeignKeyViolation).on_unique_violation(taken);
         assert_eq!(answer.unwrap_err().code(), ErrorCode::Internal);
         assert!(Ok::<_, DbError>(7).on_unique_violation(taken).is_ok());
+    }
+
+    #[test]
+    fn a_write_conflict_is_503_with_retry_after_not_500() {
+        for (kind, message) in [
+            (
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access",
+            ),
+            (DatabaseErrorKind::Unknown, "deadlock detected"),
+        ] {
+            let err = DbError::Query(Error::DatabaseError(kind, Box::new(message.to_owned())));
+            let answer = ApiError::from(err);
+            assert_eq!(answer.code(), ErrorCode::ServiceUnavailable, "{message}");
+            assert_eq!(answer.retry_after(), Some(1), "{message}");
+        }
+        let other = DbError::Query(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error".to_owned()),
+        ));
+        assert_eq!(ApiError::from(other).code(), ErrorCode::Internal);
     }
 }

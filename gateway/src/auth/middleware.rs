@@ -24,6 +24,11 @@ use crate::routes::{Credentials, Decision};
 /// user deletion that ends in 503 has already deactivated the user. Only authenticated
 /// requests do this: an anonymous one cannot empty the cache.
 ///
+/// Likewise, after an authenticated write that may have revoked access tokens (client
+/// applications deleted or their secrets reset, consents withdrawn), the token checks kept are
+/// forgotten, so that the revocation counts on this replica from the next request on; other
+/// replicas forget theirs within `GATEWAY_USER_CACHE_MS`.
+///
 /// A refusal is answered here as a response rather than an error, so that the access log
 /// records it (with the caller, once known) like any other answer.
 pub async fn authenticate_requests(
@@ -50,9 +55,14 @@ pub async fn authenticate_requests(
     };
     req.extensions_mut().insert(authenticated);
     let changes_identities = decision.changes_identities(req.method());
+    let revokes_tokens = decision.revokes_tokens(req.method());
+    let server = req.app_data::<web::Data<AuthorizationServer>>().cloned();
     let response = next.call(req).await;
     if changes_identities {
         authenticator.users_changed();
+    }
+    if let Some(server) = server.filter(|_| revokes_tokens) {
+        server.tokens_revoked();
     }
     Ok(response?.map_into_boxed_body())
 }

@@ -104,6 +104,14 @@ impl BearerChecks {
         }
     }
 
+    /// Forgets every check kept.
+    fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     fn cached(&self, key: &[u8; 32]) -> Option<Verdict> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
@@ -141,6 +149,11 @@ impl BearerChecks {
 }
 
 impl AuthorizationServer {
+    /// Forgets the token checks kept: a write through this replica may have revoked tokens.
+    pub fn tokens_revoked(&self) {
+        self.bearer.clear();
+    }
+
     /// The user `token` acts for, as their row is now.
     pub async fn bearer_user(
         &self,

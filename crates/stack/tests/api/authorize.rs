@@ -955,3 +955,36 @@ async fn bad_passwords_are_slowed_per_user_name_and_a_success_resets() {
     assert_eq!(status, 200);
     assert!(took < Duration::from_millis(400), "{took:?}");
 }
+
+/// A secret reset, an application's deletion and a withdrawn consent count at once on the
+/// replica that did them: the token checks it keeps are forgotten after such a write (other
+/// replicas forget theirs within `GATEWAY_USER_CACHE_MS`).
+#[tokio::test]
+async fn revocations_through_this_gateway_count_from_the_next_request() {
+    let path = "/api/mgmt/oauth/client/applications";
+    for (method, revoking) in [
+        (Method::PUT, "applications/{id}/reset"),
+        (Method::DELETE, "allowedapplications/{id}"),
+        (Method::DELETE, "applications/{id}"),
+    ] {
+        let o = setup().await;
+        let revoking = format!(
+            "/api/mgmt/oauth/client/{}",
+            revoking.replace("{id}", &o.client.0.to_string())
+        );
+        let token = o.access_token("alice", MGMT).await;
+        let token = token["access_token"].as_str().unwrap();
+        // Checked, and so kept by the gateway for up to a second.
+        let r = o.bearer(token, Method::GET, path).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = o
+            .app
+            .call(method.clone(), &revoking, Some(("alice", PASSWORD)), None)
+            .await;
+        assert!(r.status.is_success(), "{method} {revoking}: {}", r.text);
+        let r = o.bearer(token, Method::GET, path).await;
+        assert_eq!(r.status, 401, "after {method} {revoking}: {}", r.text);
+        let challenge = r.headers["www-authenticate"].to_str().unwrap();
+        assert!(challenge.contains("invalid_token"), "{challenge}");
+    }
+}
