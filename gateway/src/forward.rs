@@ -1,6 +1,8 @@
 //! Forwarding of authenticated requests to the service that owns the path.
 //!
-//! One shared keep-alive client with timeouts (built at start-up). Method, path, query string,
+//! One keep-alive client per worker (built at start-up): hyper's pooled client, without
+//! reqwest's layers (URL parsing, redirect and retry policies), which cost more than the rest of
+//! the hop; reqwest stays for the typed peer clients. Method, path, query string,
 //! `Content-Type`, `Accept` and the body go to the service with the caller's internal token in
 //! place of their Basic credentials, and the request's id (`X-Request-Id`); status,
 //! `Content-Type` and body come back. Each call is counted by its outcome
@@ -15,8 +17,9 @@
 //! `tenantId`, both filters apply.
 
 use std::borrow::Cow;
+use std::error::Error as _;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -24,9 +27,15 @@ use api_common::fields::{optional_id, parse_id};
 use api_common::http::mark_enveloped;
 use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
-use service_kit::{parse_base_url, StartError};
+use http_body_util::{BodyExt, Full};
+use hyper::http::uri::{Authority, PathAndQuery, Scheme};
+use hyper::http::HeaderValue;
+use hyper::Uri;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use service_kit::{parse_base_url, StartError, PEER_POOL_IDLE_TIMEOUT};
 use telemetry::PeerOutcome;
-use url::Url;
 
 use internal_auth::Service;
 
@@ -36,10 +45,16 @@ use client_registration_client::oauth2::CLIENT_AUTHORIZATION_HEADER;
 use identity::tenants;
 use oauth_profiles_client::PUBLIC_URL_HEADER;
 
-/// The services' base URLs and the client that reaches them (each worker has its own).
+/// The services' base URLs and the clients that reach them.
 #[derive(Clone)]
 pub struct Upstreams {
+    /// For the typed peer clients (shared by the workers).
     pub http: reqwest::Client,
+    /// Forwards requests (each worker has its own: [`forward_client`]).
+    pub forward: ForwardClient,
+    /// How long a forwarded request may take before it is 504, unless its route calls an OAuth
+    /// provider ([`PROVIDER_CALL_TIMEOUT`]).
+    pub timeout: Duration,
     pub oauth_apps: Upstream,
     pub oauth_profiles: Upstream,
     pub client_registration: Upstream,
@@ -57,22 +72,66 @@ pub const PROVIDER_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from
 const ANSWER_HEADERS: [header::HeaderName; 3] =
     [header::LOCATION, header::RETRY_AFTER, header::CACHE_CONTROL];
 
-/// A service's base URL, parsed once: a request's URL is made from it by setting path and
-/// query, without parsing scheme and host again.
+/// The client that forwards requests: hyper's pooled HTTP/1 client. Like the peer clients
+/// ([`service_kit::peer_client`]): idle connections kept [`PEER_POOL_IDLE_TIMEOUT`], below the
+/// services' keep-alive; connecting bounded by 2 s (or `timeout`, when shorter); no proxy; no
+/// redirect followed. https is refused (as by the peer clients, built without TLS): 503.
+pub type ForwardClient = Client<HttpConnector, Full<web::Bytes>>;
+
+/// A [`ForwardClient`]: see there. Its connections are served by tasks of the runtime that
+/// opened them, so each worker needs its own.
+pub fn forward_client(timeout: Duration) -> ForwardClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(2).min(timeout)));
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(PEER_POOL_IDLE_TIMEOUT)
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// A service's base URL, parsed once: a request's URI is made from its scheme and authority
+/// and a path and query, without parsing the base again.
 #[derive(Debug, Clone)]
 pub struct Upstream {
     /// As configured, without a trailing `/`.
     base: String,
-    url: Url,
+    scheme: Scheme,
+    authority: Authority,
+    /// The base URL's path, without a trailing `/` (empty for none).
+    prefix: String,
 }
 
 impl Upstream {
     /// The base URL in `variable`, `value`: http(s), may have a path prefix.
     pub fn parse(variable: &str, value: &str) -> Result<Self, StartError> {
         let base = parse_base_url(variable, value)?;
-        let url = Url::parse(&base)
-            .map_err(|e| StartError::Other(format!("{variable} is not a URL ({value}): {e}")))?;
-        Ok(Upstream { base, url })
+        let invalid = |e: &dyn std::fmt::Display| {
+            StartError::Other(format!("{variable} is not a URL ({value}): {e}"))
+        };
+        let parts = base.parse::<Uri>().map_err(|e| invalid(&e))?.into_parts();
+        let (Some(scheme), Some(authority)) = (parts.scheme, parts.authority) else {
+            return Err(invalid(&"no scheme or host"));
+        };
+        if parts
+            .path_and_query
+            .as_ref()
+            .is_some_and(|p| p.query().is_some())
+        {
+            return Err(invalid(&"a base URL takes no query string"));
+        }
+        let prefix = parts
+            .path_and_query
+            .as_ref()
+            .map_or("", PathAndQuery::path)
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Upstream {
+            base,
+            scheme,
+            authority,
+            prefix,
+        })
     }
 
     /// The base URL, without a trailing `/`.
@@ -80,16 +139,22 @@ impl Upstream {
         &self.base
     }
 
-    /// `path` (in canonical form: no dot segments, no percent-encoding) and `query` under the
-    /// base URL.
-    fn url(&self, path: &str, query: &str) -> Url {
-        let mut url = self.url.clone();
-        match self.url.path().trim_end_matches('/') {
-            "" => url.set_path(path),
-            prefix => url.set_path(&format!("{prefix}{path}")),
+    /// `path` (in canonical form: no dot segments, no percent-encoding) and `query` (as
+    /// received) under the base URL.
+    fn uri(&self, path: &str, query: &str) -> Result<Uri, hyper::http::Error> {
+        let mut path_and_query =
+            String::with_capacity(self.prefix.len() + path.len() + 1 + query.len());
+        path_and_query.push_str(&self.prefix);
+        path_and_query.push_str(path);
+        if !query.is_empty() {
+            path_and_query.push('?');
+            path_and_query.push_str(query);
         }
-        url.set_query((!query.is_empty()).then_some(query));
-        url
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(path_and_query)
+            .build()
     }
 }
 
@@ -220,84 +285,120 @@ pub(crate) async fn relay(
 ) -> Result<HttpResponse, ApiError> {
     let decision = Decision::of(req);
     let service = target.name();
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
-        .map_err(ApiError::internal)?;
-    let url = upstreams
+    let method =
+        hyper::Method::from_bytes(req.method().as_str().as_bytes()).map_err(ApiError::internal)?;
+    let uri = upstreams
         .of(target)
-        .url(&route.upstream_path(req.path()), query);
-    let mut outgoing = upstreams.http.request(method, url).bearer_auth(token);
-    if decision.calls_provider(req.method()) {
-        outgoing = outgoing.timeout(PROVIDER_CALL_TIMEOUT);
-    }
-    if matches!(target, Service::OauthProfiles | Service::ClientRegistration) {
-        outgoing = outgoing.header(PUBLIC_URL_HEADER, upstreams.public_url.as_str());
-    }
-    for name in [header::CONTENT_TYPE, header::ACCEPT] {
-        if let Some(value) = req.headers().get(&name) {
-            outgoing = outgoing.header(name.as_str(), value.as_bytes());
-        }
-    }
+        .uri(&route.upstream_path(req.path()), query)
+        .map_err(ApiError::internal)?;
+    let timeout = match decision.calls_provider(req.method()) {
+        true => PROVIDER_CALL_TIMEOUT,
+        false => upstreams.timeout,
+    };
+    let idempotent = method.is_idempotent();
     // A client's own `client_secret_basic` credentials, which client-registration checks: the
     // request's `Authorization` carries the internal token.
-    if decision.area.credentials == Credentials::OAuth {
-        if let Some(value) = req.headers().get(header::AUTHORIZATION).filter(|value| {
+    let client_authorization = match decision.area.credentials {
+        Credentials::OAuth => req.headers().get(header::AUTHORIZATION).filter(|value| {
             value
                 .as_bytes()
                 .get(..6)
                 .is_some_and(|s| s.eq_ignore_ascii_case(b"basic "))
-        }) {
-            outgoing = outgoing.header(CLIENT_AUTHORIZATION_HEADER, value.as_bytes());
+        }),
+        _ => None,
+    };
+    let outgoing = || -> Result<hyper::Request<Full<web::Bytes>>, ApiError> {
+        let mut outgoing = hyper::Request::new(Full::new(body.clone()));
+        *outgoing.method_mut() = method.clone();
+        *outgoing.uri_mut() = uri.clone();
+        let headers = outgoing.headers_mut();
+        let mut authorization =
+            HeaderValue::try_from(format!("Bearer {token}")).map_err(ApiError::internal)?;
+        authorization.set_sensitive(true);
+        headers.insert(hyper::header::AUTHORIZATION, authorization);
+        if matches!(target, Service::OauthProfiles | Service::ClientRegistration) {
+            let public_url =
+                HeaderValue::from_str(&upstreams.public_url).map_err(ApiError::internal)?;
+            headers.insert(PUBLIC_URL_HEADER, public_url);
         }
-    }
-    if !body.is_empty() {
-        outgoing = outgoing.body(body);
-    }
-    if let Some(id) = telemetry::current_request_id() {
-        outgoing = outgoing.header(telemetry::REQUEST_ID_HEADER, id.as_str());
-    }
+        for (name, theirs) in [
+            (header::CONTENT_TYPE, hyper::header::CONTENT_TYPE),
+            (header::ACCEPT, hyper::header::ACCEPT),
+        ] {
+            if let Some(value) = req.headers().get(&name) {
+                let value =
+                    HeaderValue::from_bytes(value.as_bytes()).map_err(ApiError::internal)?;
+                headers.insert(theirs, value);
+            }
+        }
+        // What reqwest, which forwarded before, sends without one.
+        headers
+            .entry(hyper::header::ACCEPT)
+            .or_insert(HeaderValue::from_static("*/*"));
+        if let Some(value) = client_authorization {
+            let mut value =
+                HeaderValue::from_bytes(value.as_bytes()).map_err(ApiError::internal)?;
+            value.set_sensitive(true);
+            headers.insert(CLIENT_AUTHORIZATION_HEADER, value);
+        }
+        if let Some(id) = telemetry::current_request_id() {
+            let id = HeaderValue::from_str(id.as_str()).map_err(ApiError::internal)?;
+            headers.insert(telemetry::REQUEST_ID_HEADER, id);
+        }
+        Ok(outgoing)
+    };
     let started = Instant::now();
-    let sent = outgoing.send().await;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let sent = match tokio::time::timeout_at(deadline, upstreams.forward.request(outgoing()?)).await
+    {
+        // The service closed a kept-alive connection as the request went out: nothing was
+        // answered, so an idempotent request is sent once more (on another connection).
+        Ok(Err(err)) if idempotent && closed_before_answer(&err) => {
+            tokio::time::timeout_at(deadline, upstreams.forward.request(outgoing()?)).await
+        }
+        sent => sent,
+    };
+    let sent = match sent {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(err)) => Err(PeerFailure::of(err)),
+        Err(_) => Err(PeerFailure::Timeout(None)),
+    };
     if let Some(metrics) = telemetry::current_metrics() {
         let outcome = match &sent {
             Ok(response) => PeerOutcome::of_status(response.status().as_u16()),
-            Err(err) if err.is_timeout() => PeerOutcome::Timeout,
-            Err(_) => PeerOutcome::Unavailable,
+            Err(PeerFailure::Timeout(_)) => PeerOutcome::Timeout,
+            Err(PeerFailure::Unavailable(_)) => PeerOutcome::Unavailable,
         };
         metrics.peers.record(service, outcome, started.elapsed());
     }
-    let response = sent.map_err(|e| peer_error(service, e))?;
+    let (answer, answer_body) = sent
+        .map_err(|failure| failure.into_error(service))?
+        .into_parts();
 
-    let status = StatusCode::from_u16(response.status().as_u16())
+    let status = StatusCode::from_u16(answer.status.as_u16())
         .map_err(|e| ApiError::internal(format!("{service} answered a bad status: {e}")))?;
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .map(|v| v.as_bytes().to_vec());
+    let bytes = match tokio::time::timeout_at(deadline, answer_body.collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(err)) => return Err(PeerFailure::of(err).into_error(service)),
+        Err(_) => return Err(PeerFailure::Timeout(None).into_error(service)),
+    };
     // The authorization server's challenges (`invalid_client`) and caching rules are the
     // client's to see; elsewhere a service's challenge is about internal tokens.
     let oauth_headers: &[header::HeaderName] = match decision.area.credentials {
         Credentials::OAuth => &[header::WWW_AUTHENTICATE, header::PRAGMA],
         _ => &[],
     };
-    let copied: Vec<(header::HeaderName, Vec<u8>)> = ANSWER_HEADERS
-        .iter()
-        .chain(oauth_headers)
-        .filter_map(|name| {
-            let value = response.headers().get(name.as_str())?.as_bytes().to_vec();
-            Some((name.clone(), value))
-        })
-        .collect();
-    let bytes = response.bytes().await.map_err(|e| peer_error(service, e))?;
 
     let mut reply = HttpResponse::build(status);
-    let is_json = content_type
-        .as_deref()
-        .is_some_and(|ct| ct.starts_with(b"application/json"));
+    let content_type = answer.headers.get(hyper::header::CONTENT_TYPE);
+    let is_json = content_type.is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
     if let Some(content_type) = content_type {
-        reply.insert_header((header::CONTENT_TYPE, content_type));
+        reply.insert_header((header::CONTENT_TYPE, content_type.as_bytes()));
     }
-    for (name, value) in copied {
-        reply.insert_header((name, value));
+    for name in ANSWER_HEADERS.iter().chain(oauth_headers) {
+        if let Some(value) = answer.headers.get(name.as_str()) {
+            reply.insert_header((name.clone(), value.as_bytes()));
+        }
     }
     let mut reply = reply.body(bytes);
     // A service's errors are already in the envelope (or, on the authorization server's
@@ -308,14 +409,59 @@ pub(crate) async fn relay(
     Ok(reply)
 }
 
-fn peer_error(service: &str, err: reqwest::Error) -> ApiError {
-    // The URL's query string may name a user: the service's name says enough.
-    let err = err.without_url();
-    if err.is_timeout() {
-        ApiError::timeout(service, err)
-    } else {
-        ApiError::unavailable(service, err)
+/// Why a service gave no answer: it took too long (504), or could not be reached or broke off
+/// (503). The cause, when there is one, is logged, never shown.
+enum PeerFailure {
+    Timeout(Option<Box<dyn std::error::Error + Send + Sync>>),
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl PeerFailure {
+    /// A connect that timed out (the connector's bound) is a timeout; anything else is the
+    /// service being unavailable.
+    fn of(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(current) = cause {
+            if current
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            {
+                return PeerFailure::Timeout(Some(Box::new(err)));
+            }
+            cause = current.source();
+        }
+        PeerFailure::Unavailable(Box::new(err))
     }
+
+    fn into_error(self, service: &str) -> ApiError {
+        match self {
+            PeerFailure::Timeout(Some(cause)) => ApiError::timeout(service, chain(&*cause)),
+            PeerFailure::Timeout(None) => ApiError::timeout(service, "no answer in time"),
+            PeerFailure::Unavailable(cause) => ApiError::unavailable(service, chain(&*cause)),
+        }
+    }
+}
+
+/// An error and its causes on one line (hyper's errors say little without their causes).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(current) = cause {
+        line.push_str(": ");
+        line.push_str(&current.to_string());
+        cause = current.source();
+    }
+    line
+}
+
+/// Whether the connection was closed before any of the answer came: the request may not have
+/// been processed, and a pooled connection the service was closing is the usual reason.
+fn closed_before_answer(err: &hyper_util::client::legacy::Error) -> bool {
+    !err.is_connect()
+        && err
+            .source()
+            .and_then(|cause| cause.downcast_ref::<hyper::Error>())
+            .is_some_and(hyper::Error::is_incomplete_message)
 }
 
 /// The query string to send on: for `GET /api/mgmt/oauthapps?tenantName=X`, `tenantName`
@@ -465,7 +611,8 @@ mod tests {
         let url = |base: &str, path, query| {
             Upstream::parse("X_URL", base)
                 .unwrap()
-                .url(path, query)
+                .uri(path, query)
+                .unwrap()
                 .to_string()
         };
         assert_eq!(

@@ -41,7 +41,7 @@ use telemetry::{Metrics, Observer, RouteName, Scope};
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
 use crate::deletions::Deletions;
-use crate::forward::{Upstream, Upstreams};
+use crate::forward::{forward_client, ForwardClient, Upstream, Upstreams};
 use crate::password_checks::PasswordChecks;
 use crate::routes::{reject_method, Decision, RouteTable};
 
@@ -172,6 +172,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let upstreams = Upstreams {
         public_url,
         http: peer_client(timeout)?,
+        forward: forward_client(timeout),
+        timeout,
         oauth_apps: Upstream::parse("OAUTH_APPS_URL", &config.oauth_apps_url)?,
         oauth_profiles: Upstream::parse("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
         client_registration: Upstream::parse(
@@ -243,9 +245,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     // opened them, so a client shared by all workers hands most requests to another thread and
     // back (two wake-ups across threads per request).
     let workers = config.workers.unwrap_or_else(default_workers).max(1);
-    let worker_clients: Arc<[reqwest::Client]> = (0..workers)
-        .map(|_| peer_client(timeout))
-        .collect::<Result<_, _>>()?;
+    let worker_clients: Arc<[ForwardClient]> =
+        (0..workers).map(|_| forward_client(timeout)).collect();
     let next_worker = Arc::new(AtomicUsize::new(0));
     let deletions = Deletions::new(
         (**pool).clone(),
@@ -287,7 +288,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .app_data(authorization_server.clone())
             .app_data(web::Data::new(Upstreams {
                 // A worker restarted after a panic takes the next one: any will do.
-                http: worker_clients[next_worker.fetch_add(1, Ordering::Relaxed) % workers].clone(),
+                forward: worker_clients[next_worker.fetch_add(1, Ordering::Relaxed) % workers]
+                    .clone(),
                 ..upstreams.clone()
             }))
             .app_data(purge.clone())

@@ -2,7 +2,9 @@
 //!
 //! - SIGTERM to the `gateway` binary lets the request in flight finish and refuses new ones;
 //! - an upstream slower than the timeout is 504 in the envelope, while every other route keeps
-//!   answering meanwhile.
+//!   answering meanwhile;
+//! - a connection the upstream closes without answering is retried once for a GET, never for a
+//!   POST (503).
 //!
 //! The upstream is a bare TCP responder that answers after a delay (or never): the point is
 //! how the gateway behaves around a peer, not what the peer says.
@@ -13,6 +15,8 @@
 )]
 
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -139,19 +143,47 @@ async fn sigterm_lets_the_request_in_flight_finish_and_refuses_new_ones() {
     assert!(exit.success(), "exit status {exit}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_silent_upstream_is_504_while_every_other_route_keeps_answering() {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = internal_auth::load_or_generate_key_pair(&dir.path().join("keys")).unwrap();
-    let silent = delayed_upstream(None, Value::Null).await;
-    let quick = delayed_upstream(Some(Duration::ZERO), json!({"profiles": []})).await;
+/// A peer that closes the first connection after reading its request, without a word, and
+/// answers 200 with `{}` on every later one. Returns its base URL and the requests it read.
+async fn closing_once_upstream() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return;
+                }
+                let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (url, requests)
+}
+
+/// A gateway in this process with `apps` as oauth-apps and `others` as the other services;
+/// its base URL.
+fn start_gateway(dir: &std::path::Path, apps: String, others: String) -> String {
+    let keys = internal_auth::load_or_generate_key_pair(&dir.join("keys")).unwrap();
     let config = gateway::Config {
         addr: "127.0.0.1:0".to_owned(),
-        database_url: dir.path().join("gateway.db").to_string_lossy().into_owned(),
+        database_url: dir.join("gateway.db").to_string_lossy().into_owned(),
         token_signing_key_file: keys.private_key.clone(),
-        oauth_apps_url: silent,
-        oauth_profiles_url: quick.clone(),
-        client_registration_url: quick,
+        oauth_apps_url: apps,
+        oauth_profiles_url: others.clone(),
+        client_registration_url: others,
         admin_user: ADMIN.to_owned(),
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         upstream_timeout_ms: 1_500,
@@ -170,6 +202,47 @@ async fn a_silent_upstream_is_504_while_every_other_route_keeps_answering() {
     let app = gateway::build(&config).unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_whose_connection_closes_unanswered_is_sent_once_more_and_a_post_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (apps, requests) = closing_once_upstream().await;
+    let base = start_gateway(dir.path(), apps, "http://127.0.0.1:1".to_owned());
+    let client = reqwest::Client::new();
+
+    let response = client
+        .get(format!("{base}/api/mgmt/oauthapps"))
+        .basic_auth(ADMIN, Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(requests.load(Ordering::SeqCst), 2, "the GET went out twice");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (apps, requests) = closing_once_upstream().await;
+    let base = start_gateway(dir.path(), apps, "http://127.0.0.1:1".to_owned());
+    let response = client
+        .post(format!("{base}/api/mgmt/oauthapps"))
+        .basic_auth(ADMIN, Some(ADMIN_PASSWORD))
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "the POST went out once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_upstream_is_504_while_every_other_route_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = delayed_upstream(None, Value::Null).await;
+    let quick = delayed_upstream(Some(Duration::ZERO), json!({"profiles": []})).await;
+    let base = start_gateway(dir.path(), silent, quick);
     let client = reqwest::Client::new();
 
     // Several requests to the silent service, all waiting at once.

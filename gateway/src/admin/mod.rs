@@ -45,31 +45,37 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// Registers the admin routes; called inside the `/api` scope, before its forwarding default.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // One scope with a plain prefix: every other `/api` request (all the forwarded ones) is
+    // told apart by comparing the prefix, without matching the `{id}` patterns' regexes. A path
+    // under it that is none of these falls to the application's 404, as forwarding would answer.
     cfg.service(
-        web::resource("/admin/tenants")
-            .route(web::post().to(tenants::create::create))
-            .route(web::get().to(tenants::list::list))
-            .default_service(web::to(reject_method)),
-    )
-    .service(
-        web::resource("/admin/tenants/{id}")
-            .route(web::get().to(tenants::read::read))
-            .route(web::put().to(tenants::update::update))
-            .route(web::delete().to(tenants::delete::delete))
-            .default_service(web::to(reject_method)),
-    )
-    .service(
-        web::resource("/admin/users")
-            .route(web::post().to(users::create::create))
-            .route(web::get().to(users::list::list))
-            .default_service(web::to(reject_method)),
-    )
-    .service(
-        web::resource("/admin/users/{id}")
-            .route(web::get().to(users::read::read))
-            .route(web::put().to(users::update::update))
-            .route(web::delete().to(users::delete::delete))
-            .default_service(web::to(reject_method)),
+        web::scope("/admin")
+            .service(
+                web::resource("/tenants")
+                    .route(web::post().to(tenants::create::create))
+                    .route(web::get().to(tenants::list::list))
+                    .default_service(web::to(reject_method)),
+            )
+            .service(
+                web::resource("/tenants/{id}")
+                    .route(web::get().to(tenants::read::read))
+                    .route(web::put().to(tenants::update::update))
+                    .route(web::delete().to(tenants::delete::delete))
+                    .default_service(web::to(reject_method)),
+            )
+            .service(
+                web::resource("/users")
+                    .route(web::post().to(users::create::create))
+                    .route(web::get().to(users::list::list))
+                    .default_service(web::to(reject_method)),
+            )
+            .service(
+                web::resource("/users/{id}")
+                    .route(web::get().to(users::read::read))
+                    .route(web::put().to(users::update::update))
+                    .route(web::delete().to(users::delete::delete))
+                    .default_service(web::to(reject_method)),
+            ),
     );
 }
 

@@ -125,7 +125,10 @@ impl UserCache {
 
 /// Recently verified credentials: HMAC fingerprint -> the password hash they matched.
 pub(super) struct CredentialCache {
-    key: [u8; 64],
+    /// HMAC-SHA256 under a random key of this process, the key already absorbed: each
+    /// fingerprint starts from a copy, so it hashes the message only (two SHA-256 blocks of
+    /// four).
+    keyed: Hmac<Sha256>,
     pub(super) ttl: Duration,
     entries: Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
@@ -135,14 +138,14 @@ impl CredentialCache {
         let mut key = [0u8; 64];
         rand::rngs::OsRng.fill_bytes(&mut key);
         CredentialCache {
-            key,
+            keyed: <Hmac<Sha256> as KeyInit>::new(&key.into()),
             ttl,
             entries: Mutex::new(HashMap::new()),
         }
     }
 
     pub(super) fn fingerprint(&self, user_name: &str, secret: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new(&self.key.into());
+        let mut mac = self.keyed.clone();
         // Length-prefixed, so that ("ab", "c") and ("a", "bc") differ.
         mac.update(&(user_name.len() as u64).to_be_bytes());
         mac.update(user_name.as_bytes());

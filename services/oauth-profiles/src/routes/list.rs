@@ -6,7 +6,7 @@ use internal_auth::Caller;
 use oauth_profiles_client::OauthProfileList;
 
 use crate::domain::{authorize, Action};
-use crate::models::{self, OauthProfile, Owner};
+use crate::models::{self, Owner};
 
 /// `GET /api/mgmt/oauthprofiles[?limit=N&after=ID]` -> 200 `{"profiles":[...]}`: a page of the
 /// caller's own, without tokens.
@@ -19,10 +19,5 @@ pub async fn list(
     let page = query.page()?;
     let owner = Owner::of(&caller);
     let profiles = run_db(&pool, move |conn| models::list(conn, owner, page)).await?;
-    Ok(HttpResponse::Ok().json(OauthProfileList {
-        profiles: profiles
-            .into_iter()
-            .map(OauthProfile::into_summary)
-            .collect(),
-    }))
+    Ok(HttpResponse::Ok().json(OauthProfileList { profiles }))
 }
