@@ -23,7 +23,8 @@ use diesel::sqlite::SqliteConnection;
 pub use error::{DbError, OnUniqueViolation};
 pub use migrations::{has_pending_migrations, revert_all_migrations, run_migrations, Migrations};
 pub use pool::{
-    connect, connect_with_metrics, ConnectionManager, DbSetupError, PoolMetrics, PoolOptions,
+    connect, connect_with_metrics, init_openssl, ConnectionManager, DbSetupError, PoolMetrics,
+    PoolOptions,
 };
 pub use url::{redact_password, Backend, DatabaseUrl};
 

@@ -86,6 +86,7 @@ fn connect_observed(
     options: PoolOptions,
     observer: Option<PoolMetrics>,
 ) -> Result<DbPool, DbSetupError> {
+    init_openssl();
     let manager = ConnectionManager::new(url.clone());
     if url.backend() == Backend::Sqlite {
         owner_only(Path::new(&url.target)).map_err(|e| DbSetupError::Connect {
@@ -296,6 +297,16 @@ impl r2d2::HandleError<r2d2::Error> for LogPoolErrors {
     fn handle_error(&self, error: r2d2::Error) {
         log::warn!("database connection failed: {error}");
     }
+}
+
+/// Initialises OpenSSL, which libpq uses, once and before any connection, without its exit-time
+/// cleanup (`OPENSSL_INIT_NO_ATEXIT`, what `openssl_sys::init` asks for). With the cleanup
+/// registered, a process that exits while other threads still hold PostgreSQL connections (the
+/// pool's, the blocking pool's) may crash in `OPENSSL_cleanup` racing those threads' own
+/// OpenSSL teardown: seen as SIGSEGV at the end of test binaries. The memory is the system's to
+/// take back at exit anyway.
+pub fn init_openssl() {
+    openssl_sys::init();
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ impl PgDatabases {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             nanos_suffix()
         );
+        // Before libpq's first use of OpenSSL: no exit-time cleanup (`db::init_openssl`).
+        openssl_sys::init();
         let mut conn = PgConnection::establish(admin_url)
             .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={admin_url}: {e}"));
         let mut names = HashMap::new();
