@@ -710,7 +710,6 @@ for entry in "${LABELS[@]}"; do
             "${OTHERS[$key,$conns]}"
     done
 done
-echo "t  GET /{id} via gateway (Bearer token): not measured; the gateway does not accept Bearer tokens yet"
 
 echo "the proxies side by side (cases a, n, h; c)        conns    gateway nginx{SHA}    HAProxy | context: nginx bcrypt"
 cpu_format='%-50s %5s %10s %10s %10s | %8s\n'
