@@ -61,6 +61,8 @@ pub struct Upstreams {
     /// This gateway's public URL (`PUBLIC_URL`, default its own address), told to
     /// oauth-profiles in [`PUBLIC_URL_HEADER`]: the base of the connect callback's address.
     pub public_url: String,
+    /// The same as a header value, made once.
+    pub public_url_header: HeaderValue,
 }
 
 /// How long a request whose service calls an OAuth provider may take before it is 504: the
@@ -317,9 +319,7 @@ pub(crate) async fn relay(
         authorization.set_sensitive(true);
         headers.insert(hyper::header::AUTHORIZATION, authorization);
         if matches!(target, Service::OauthProfiles | Service::ClientRegistration) {
-            let public_url =
-                HeaderValue::from_str(&upstreams.public_url).map_err(ApiError::internal)?;
-            headers.insert(PUBLIC_URL_HEADER, public_url);
+            headers.insert(PUBLIC_URL_HEADER, upstreams.public_url_header.clone());
         }
         for (name, theirs) in [
             (header::CONTENT_TYPE, hyper::header::CONTENT_TYPE),

@@ -169,8 +169,11 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         Some(url) => service_kit::parse_base_url("PUBLIC_URL", url)?,
         None => format!("http://{local}"),
     };
+    let public_url_header = hyper::http::HeaderValue::from_str(&public_url)
+        .map_err(|e| StartError::Other(format!("PUBLIC_URL is not a header value: {e}")))?;
     let upstreams = Upstreams {
         public_url,
+        public_url_header,
         http: peer_client(timeout)?,
         forward: forward_client(timeout),
         timeout,
