@@ -72,19 +72,25 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", AUTHORIZE[1]),
 ];
 
-/// The endpoints the gateway answers itself; registered before `/api`.
+/// The endpoints the gateway answers itself; registered before `/api`. One resource per path:
+/// a resource given several paths is matched with a regex set (actix-router), which cost every
+/// request, whatever its path, more than the rest of the routing together.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(AUTHORIZE)
-            .route(web::get().to(authorize::authorize))
-            .route(web::post().to(authorize::authorize))
-            .default_service(web::to(wrong_method)),
-    )
-    .service(
-        web::resource(TOKEN)
-            .route(web::post().to(token::token))
-            .default_service(web::to(token::token)),
-    );
+    for path in AUTHORIZE {
+        cfg.service(
+            web::resource(path)
+                .route(web::get().to(authorize::authorize))
+                .route(web::post().to(authorize::authorize))
+                .default_service(web::to(wrong_method)),
+        );
+    }
+    for path in TOKEN {
+        cfg.service(
+            web::resource(path)
+                .route(web::post().to(token::token))
+                .default_service(web::to(token::token)),
+        );
+    }
 }
 
 /// 405 on the authorize endpoint, as an RFC 6749 error with `Allow`.
