@@ -265,18 +265,23 @@ impl Route {
         upstream
     }
 
-    fn matches(&self, path: &str) -> bool {
+    /// Whether the path split into `given` (as many segments as the route has) matches.
+    fn matches(&self, given: &[&str]) -> bool {
         // Last segment first: that is where documented paths differ.
         self.segments
             .iter()
+            .zip(given)
             .rev()
-            .zip(path.rsplit('/'))
             .all(|(segment, given)| match segment {
                 Some(literal) => literal == given,
                 None => !given.is_empty(),
             })
     }
 }
+
+/// More segments than any documented path has (checked when the table is built; the longest
+/// have 7, counting the empty one before the first `/`).
+const MAX_SEGMENTS: usize = 16;
 
 /// The documented paths, indexed by number of segments: a path is compared only with routes
 /// as long as it is.
@@ -331,6 +336,10 @@ impl RouteTable {
             })
             .collect();
         let longest = routes.iter().map(|r| r.segments.len()).max().unwrap_or(0);
+        assert!(
+            longest <= MAX_SEGMENTS,
+            "a documented path has more than {MAX_SEGMENTS} segments"
+        );
         let mut by_length: Vec<Vec<Arc<Route>>> = (0..=longest).map(|_| Vec::new()).collect();
         for route in routes {
             by_length[route.segments.len()].push(Arc::new(route));
@@ -345,11 +354,22 @@ impl RouteTable {
 
     /// What the table says about `path`.
     pub fn decide(&self, path: &str) -> Decision {
-        let length = path.bytes().filter(|&b| b == b'/').count() + 1;
+        // The path is split once, into a buffer on the stack: no documented path has more
+        // segments than it holds, so a longer path matches no route.
+        let mut given = [""; MAX_SEGMENTS];
+        let mut length = 0;
+        for segment in path.split('/') {
+            if length == MAX_SEGMENTS {
+                length = usize::MAX;
+                break;
+            }
+            given[length] = segment;
+            length += 1;
+        }
         let route = self
             .by_length
             .get(length)
-            .and_then(|routes| routes.iter().find(|route| route.matches(path)))
+            .and_then(|routes| routes.iter().find(|route| route.matches(&given[..length])))
             .cloned();
         Decision {
             area: route.as_ref().map_or_else(|| area_of(path), |r| r.area),
