@@ -275,13 +275,13 @@ pub(crate) fn method_not_allowed_for(req: &HttpRequest, decision: &Decision) -> 
 }
 
 /// Sends `req` (its method, `query` and `body`) to `target` at `route`'s upstream path with
-/// `token`, and the answer back.
+/// `authorization` (the internal token's header value), and the answer back.
 pub(crate) async fn relay(
     req: &HttpRequest,
     upstreams: &Upstreams,
     route: &Route,
     target: Service,
-    token: &str,
+    authorization: &HeaderValue,
     query: &str,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -314,10 +314,7 @@ pub(crate) async fn relay(
         *outgoing.method_mut() = method.clone();
         *outgoing.uri_mut() = uri.clone();
         let headers = outgoing.headers_mut();
-        let mut authorization =
-            HeaderValue::try_from(format!("Bearer {token}")).map_err(ApiError::internal)?;
-        authorization.set_sensitive(true);
-        headers.insert(hyper::header::AUTHORIZATION, authorization);
+        headers.insert(hyper::header::AUTHORIZATION, authorization.clone());
         if matches!(target, Service::OauthProfiles | Service::ClientRegistration) {
             headers.insert(PUBLIC_URL_HEADER, upstreams.public_url_header.clone());
         }

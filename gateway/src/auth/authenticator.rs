@@ -10,11 +10,12 @@ use actix_web::http::header::HeaderMap;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use api_common::ApiError;
 use db::{run_db, DbPool};
+use hyper::http::HeaderValue;
 use internal_auth::{Identity, Service, TokenSigner};
 use prometheus::{IntCounter, IntCounterVec, Opts};
 
 use super::basic::{bad_credentials, basic_credentials, loggable};
-use super::caches::{CredentialCache, TokenCache, UserCache};
+use super::caches::{bearer_header, CredentialCache, TokenCache, UserCache};
 use crate::on_behalf;
 use crate::password_checks::PasswordChecks;
 use crate::password_slowing::PasswordSlowing;
@@ -334,12 +335,13 @@ impl Authenticator {
         on_behalf::authorize(caller, name, target.as_deref())
     }
 
-    /// The internal token that carries `authenticated` to `service`.
+    /// The `Authorization` value with the internal token that carries `authenticated` to
+    /// `service`.
     pub fn token_for(
         &self,
         authenticated: &Authenticated,
         service: Service,
-    ) -> Result<String, ApiError> {
+    ) -> Result<HeaderValue, ApiError> {
         let (token, reused) = self.tokens.token_for(
             service,
             authenticated.subject(),
@@ -350,12 +352,14 @@ impl Authenticator {
         Ok(token)
     }
 
-    /// The token of a request on an open route of `service` (no user: the connect callback).
-    pub fn open_route_token(&self, service: Service) -> Result<String, ApiError> {
-        self.signer
+    /// The `Authorization` value with the token of a request on an open route of `service` (no
+    /// user: the connect callback).
+    pub fn open_route_token(&self, service: Service) -> Result<HeaderValue, ApiError> {
+        let (token, _) = self
+            .signer
             .mint_open(service)
-            .map(|(token, _)| token)
-            .map_err(ApiError::internal)
+            .map_err(ApiError::internal)?;
+        bearer_header(&token)
     }
 
     /// A fresh system token for the gateway's own maintenance calls.

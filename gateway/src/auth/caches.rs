@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use api_common::ApiError;
 use hmac::digest::KeyInit;
+use hyper::http::HeaderValue;
 use hmac::{Hmac, Mac};
 use internal_auth::{unix_now, Identity, Service, TokenSigner};
 use rand::RngCore;
@@ -179,8 +180,18 @@ impl CredentialCache {
 struct CachedToken {
     subject: Identity,
     actor: Option<Identity>,
-    token: String,
+    /// `Bearer <token>`, ready to be sent: cloning it costs a reference count.
+    authorization: HeaderValue,
     exp: u64,
+}
+
+/// The `Authorization` value that carries internal `token`, marked sensitive (never shown by
+/// the HTTP libraries' debug output).
+pub(crate) fn bearer_header(token: &str) -> Result<HeaderValue, ApiError> {
+    let mut value =
+        HeaderValue::try_from(format!("Bearer {token}")).map_err(ApiError::internal)?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// Minted tokens by (service, subject, actor), reused while more than a third of their lifetime
@@ -200,7 +211,7 @@ impl TokenCache {
         subject: &Identity,
         actor: Option<&Identity>,
         signer: &TokenSigner,
-    ) -> Result<(String, bool), ApiError> {
+    ) -> Result<(HeaderValue, bool), ApiError> {
         let now = unix_now();
         let reuse_margin = signer.ttl().as_secs() / 3;
         let key = (service, subject.user_id, actor.map(|a| a.user_id));
@@ -211,13 +222,14 @@ impl TokenCache {
                     && cached.actor.as_ref() == actor
                     && cached.exp > now + reuse_margin
                 {
-                    return Ok((cached.token.clone(), true));
+                    return Ok((cached.authorization.clone(), true));
                 }
             }
         }
         let (token, exp) = signer
             .mint(service, subject, actor)
             .map_err(ApiError::internal)?;
+        let authorization = bearer_header(&token)?;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         make_room(&mut entries, |cached| cached.exp <= now);
         entries.insert(
@@ -225,11 +237,11 @@ impl TokenCache {
             CachedToken {
                 subject: subject.clone(),
                 actor: actor.cloned(),
-                token: token.clone(),
+                authorization: authorization.clone(),
                 exp,
             },
         );
-        Ok((token, false))
+        Ok((authorization, false))
     }
 }
 
@@ -301,12 +313,16 @@ mod tests {
             .unwrap()
             .0;
         assert_ne!(on_behalf, own);
-        let verified = verifier.verify(&on_behalf).unwrap();
+        let token = |authorization: &HeaderValue| {
+            let value = authorization.to_str().unwrap();
+            value.strip_prefix("Bearer ").unwrap().to_owned()
+        };
+        let verified = verifier.verify(&token(&on_behalf)).unwrap();
         assert_eq!(
             (verified.subject, verified.actor),
             (alice.clone(), Some(admin.clone()))
         );
-        assert_eq!(verifier.verify(&own).unwrap().actor, None);
+        assert_eq!(verifier.verify(&token(&own)).unwrap().actor, None);
 
         // A changed identity on either side is a new token.
         let demoted = Identity {
@@ -317,7 +333,7 @@ mod tests {
             .token_for(Service::OauthApps, &alice, Some(&demoted), &signer)
             .unwrap()
             .0;
-        assert_eq!(verifier.verify(&after).unwrap().actor, Some(demoted));
+        assert_eq!(verifier.verify(&token(&after)).unwrap().actor, Some(demoted));
         let moved = Identity {
             tenant_id: 3,
             ..alice.clone()
@@ -326,6 +342,6 @@ mod tests {
             .token_for(Service::OauthApps, &moved, None, &signer)
             .unwrap()
             .0;
-        assert_eq!(verifier.verify(&after).unwrap().subject, moved);
+        assert_eq!(verifier.verify(&token(&after)).unwrap().subject, moved);
     }
 }
