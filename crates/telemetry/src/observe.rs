@@ -141,7 +141,11 @@ pub async fn observe<B: MessageBody + 'static>(
             Ok(res) => (
                 res.status(),
                 (observer.route)(res.request()),
-                observer.caller.and_then(|caller| caller(res.request())),
+                // Who called is for the access log only.
+                observer
+                    .caller
+                    .filter(|_| path.is_some())
+                    .and_then(|caller| caller(res.request())),
             ),
             Err(err) => (
                 err.as_response_error().status_code(),

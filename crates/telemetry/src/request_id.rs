@@ -27,7 +27,14 @@ impl RequestId {
 
     /// A new id: 128 random bits in hex.
     pub fn generate() -> Self {
-        RequestId(format!("{:032x}", rand::random::<u128>()).into())
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bits = rand::random::<u128>();
+        let mut text = [0u8; 32];
+        for (index, digit) in text.iter_mut().enumerate() {
+            *digit = HEX[((bits >> (124 - 4 * index)) & 0xf) as usize];
+        }
+        // Hex digits only: ASCII.
+        RequestId(std::str::from_utf8(&text).unwrap_or_default().into())
     }
 
     /// The id in the header's value, or a new one.
@@ -85,5 +92,11 @@ mod tests {
             assert_eq!(replaced.as_str().len(), 32);
         }
         assert_ne!(RequestId::generate(), RequestId::generate());
+        let made = RequestId::generate();
+        assert_eq!(made.as_str().len(), 32);
+        assert!(made
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     }
 }
