@@ -16,6 +16,7 @@ mod bootstrap;
 pub mod consistency;
 pub mod deletions;
 pub mod forward;
+mod front;
 pub mod oauth2;
 pub mod on_behalf;
 pub mod password;
@@ -24,14 +25,12 @@ pub mod password_slowing;
 pub mod routes;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer};
-use api_common::http::{envelope_guard, json_config, query_config};
-use api_common::paths::require_canonical_path;
+use api_common::http::{json_config, query_config};
 use db::{DatabaseUrl, Migrations, PoolOptions};
 use envconfig::Envconfig;
 use internal_auth::{Service, TokenSigner};
@@ -41,7 +40,7 @@ use telemetry::{Metrics, Observer, RouteName, Scope};
 use crate::admin::OwnerPurge;
 use crate::auth::{Authenticated, Authenticator};
 use crate::deletions::Deletions;
-use crate::forward::{forward_client, ForwardClient, Upstream, Upstreams};
+use crate::forward::{ForwardClient, Upstream, Upstreams};
 use crate::password_checks::PasswordChecks;
 use crate::routes::{reject_method, Decision, RouteTable};
 
@@ -175,7 +174,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
         public_url,
         public_url_header,
         http: peer_client(timeout)?,
-        forward: forward_client(timeout),
+        forward: ForwardClient::new(timeout),
         timeout,
         oauth_apps: Upstream::parse("OAUTH_APPS_URL", &config.oauth_apps_url)?,
         oauth_profiles: Upstream::parse("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
@@ -244,13 +243,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     let openapi = web::Data::new(openapi);
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
-    // One client per worker: a client's connections are served by tasks of the runtime that
-    // opened them, so a client shared by all workers hands most requests to another thread and
-    // back (two wake-ups across threads per request).
     let workers = config.workers.unwrap_or_else(default_workers).max(1);
-    let worker_clients: Arc<[ForwardClient]> =
-        (0..workers).map(|_| forward_client(timeout)).collect();
-    let next_worker = Arc::new(AtomicUsize::new(0));
     let deletions = Deletions::new(
         (**pool).clone(),
         authenticator.clone().into_inner(),
@@ -272,29 +265,21 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     ));
     let deletions = web::Data::new(deletions);
     let purge = web::Data::new(purge);
+    let upstreams = web::Data::new(upstreams);
     let body_limit = config.max_body_bytes;
     let observer =
         web::Data::new(Observer::new("gateway", metrics.clone(), route_name).with_caller(caller));
     let server = HttpServer::new(move || {
         App::new()
-            // Innermost first: every request has its route decided once, then its credentials
-            // checked where the route needs them (crate::routes, crate::auth).
-            .wrap(from_fn(auth::authenticate_requests))
-            .wrap(from_fn(routes::decide))
-            .wrap(from_fn(require_canonical_path))
-            .wrap(from_fn(envelope_guard))
-            .wrap(from_fn(telemetry::observe))
+            // Every request has its route decided once, then its credentials checked where the
+            // route needs them (crate::front).
+            .wrap(from_fn(front::front))
             .app_data(observer.clone())
             .app_data(readiness.clone())
             .app_data(pool.clone())
             .app_data(authenticator.clone())
             .app_data(authorization_server.clone())
-            .app_data(web::Data::new(Upstreams {
-                // A worker restarted after a panic takes the next one: any will do.
-                forward: worker_clients[next_worker.fetch_add(1, Ordering::Relaxed) % workers]
-                    .clone(),
-                ..upstreams.clone()
-            }))
+            .app_data(upstreams.clone())
             .app_data(purge.clone())
             .app_data(deletions.clone())
             .app_data(openapi.clone())

@@ -16,12 +16,10 @@
 
 use std::sync::Arc;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{HeaderValue, ALLOW};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use api_common::{ApiError, ErrorCode};
 use internal_auth::Service;
 use serde_json::Value;
@@ -438,17 +436,14 @@ impl Decision {
     }
 }
 
-/// Middleware, outermost after the canonical-path check: decides the request's route once.
-pub async fn decide(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+/// Decides `req`'s route once, after the canonical-path check ([`crate::front`]), and leaves
+/// the [`Decision`] in its extensions.
+pub fn decide(req: &ServiceRequest) {
     let decision = match req.app_data::<web::Data<RouteTable>>() {
         Some(table) => table.decide(req.path()),
         None => Decision::of(req.request()),
     };
     req.extensions_mut().insert(decision);
-    next.call(req).await
 }
 
 /// 405 in the envelope, with `Allow`.

@@ -175,6 +175,13 @@ pub async fn envelope_guard(
     // renders the envelope itself; actix turns it into the response. (Cloning the request here
     // to rebuild a response would break routing, which needs the request unshared.)
     let response = next.call(req).await?.map_into_boxed_body();
+    Ok(guard_envelope(response))
+}
+
+/// What [`envelope_guard`] does to an answer, for a middleware that does more in one layer: an
+/// error answer not in the envelope (actix's own 404, 405, 413, ...) is replaced by the
+/// envelope's.
+pub fn guard_envelope(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = response.status();
     if status.is_success()
         || status.is_informational()
@@ -185,11 +192,28 @@ pub async fn envelope_guard(
             .get::<Enveloped>()
             .is_some()
     {
-        return Ok(response);
+        return response;
     }
     let (req, res) = response.into_parts();
     let error = error_for_status(&req, res.status());
-    Ok(ServiceResponse::new(req, error.error_response()))
+    ServiceResponse::new(req, error.error_response())
+}
+
+/// The layers every component puts outermost, as one middleware: [`telemetry::observe`], then
+/// [`envelope_guard`], then [`crate::paths::require_canonical_path`]. One layer rather than
+/// three: each layer costs every request a boxed future and a call through `dyn`.
+pub async fn front(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    telemetry::observed(req, |req| async move {
+        let response = match crate::paths::check_canonical(req.uri().path()) {
+            Ok(()) => next.call(req).await?.map_into_boxed_body(),
+            Err(refused) => req.error_response(refused),
+        };
+        Ok(guard_envelope(response))
+    })
+    .await
 }
 
 fn error_for_status(req: &HttpRequest, status: StatusCode) -> ApiError {

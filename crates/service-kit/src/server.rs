@@ -11,8 +11,9 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use api_common::http::{envelope_guard, json_config, method_not_allowed, not_found, query_config};
-use api_common::paths::require_canonical_path;
+use api_common::http::{
+    envelope_guard, front, json_config, method_not_allowed, not_found, query_config,
+};
 use db::{DbPool, Migrations};
 use telemetry::{Metrics, Observer, RouteName, Scope};
 
@@ -189,9 +190,8 @@ where
     let body_limit = common.max_body_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(from_fn(require_canonical_path))
-            .wrap(from_fn(envelope_guard))
-            .wrap(from_fn(telemetry::observe))
+            // telemetry::observe, the envelope guard and canonical paths, as one layer.
+            .wrap(from_fn(front))
             .app_data(observer.clone())
             .app_data(readiness.clone())
             .app_data(pool.clone())

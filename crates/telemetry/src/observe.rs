@@ -1,6 +1,7 @@
 //! The outermost middleware of every component: the request's id (accepted or made, echoed in
 //! the answer, carried by the task that serves it), the access log line, and the HTTP metrics.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -115,8 +116,18 @@ pub async fn observe<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, Error> {
+    observed(req, |req| next.call(req)).await
+}
+
+/// What [`observe`] does, around `serve` (the layers inside it, then the routes), for a
+/// middleware that does more in one layer: each layer costs every request a boxed future.
+pub async fn observed<B, F, Fut>(req: ServiceRequest, serve: F) -> Result<ServiceResponse<B>, Error>
+where
+    F: FnOnce(ServiceRequest) -> Fut,
+    Fut: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
     let Some(observer) = req.app_data::<web::Data<Observer>>().cloned() else {
-        return next.call(req).await;
+        return serve(req).await;
     };
     let id = RequestId::accept_or_generate(
         req.headers()
@@ -135,7 +146,7 @@ pub async fn observe<B: MessageBody + 'static>(
         metrics: metrics.clone(),
     };
     let mut result = scope(scoped, async {
-        let result = next.call(req).await;
+        let result = serve(req).await;
         let elapsed = started.elapsed();
         let (status, route, caller) = match &result {
             Ok(res) => (

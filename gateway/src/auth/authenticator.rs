@@ -355,10 +355,7 @@ impl Authenticator {
     /// The `Authorization` value with the token of a request on an open route of `service` (no
     /// user: the connect callback).
     pub fn open_route_token(&self, service: Service) -> Result<HeaderValue, ApiError> {
-        let (token, _) = self
-            .signer
-            .mint_open(service)
-            .map_err(ApiError::internal)?;
+        let (token, _) = self.signer.mint_open(service).map_err(ApiError::internal)?;
         bearer_header(&token)
     }
 

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use api_common::ApiError;
 use hmac::digest::KeyInit;
-use hyper::http::HeaderValue;
 use hmac::{Hmac, Mac};
+use hyper::http::HeaderValue;
 use internal_auth::{unix_now, Identity, Service, TokenSigner};
 use rand::RngCore;
 use sha2::Sha256;
@@ -188,8 +188,7 @@ struct CachedToken {
 /// The `Authorization` value that carries internal `token`, marked sensitive (never shown by
 /// the HTTP libraries' debug output).
 pub(crate) fn bearer_header(token: &str) -> Result<HeaderValue, ApiError> {
-    let mut value =
-        HeaderValue::try_from(format!("Bearer {token}")).map_err(ApiError::internal)?;
+    let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(ApiError::internal)?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -333,7 +332,10 @@ mod tests {
             .token_for(Service::OauthApps, &alice, Some(&demoted), &signer)
             .unwrap()
             .0;
-        assert_eq!(verifier.verify(&token(&after)).unwrap().actor, Some(demoted));
+        assert_eq!(
+            verifier.verify(&token(&after)).unwrap().actor,
+            Some(demoted)
+        );
         let moved = Identity {
             tenant_id: 3,
             ..alice.clone()

@@ -1,8 +1,9 @@
-//! The middleware that applies authentication to the requests that need it.
+//! Authentication of the requests that need it, in the gateway's middleware.
+
+use std::future::Future;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use api_common::ApiError;
 
@@ -12,7 +13,8 @@ use crate::oauth2::AuthorizationServer;
 use crate::on_behalf;
 use crate::routes::{Credentials, Decision};
 
-/// Middleware for the whole app, inside [`crate::routes::decide`]: a request whose route needs
+/// Authentication, in the gateway's one middleware ([`crate::front`]) after the route is
+/// decided ([`crate::routes::decide`]), before `serve` (the routes): a request whose route needs
 /// Basic credentials ([`Credentials::Basic`]) gets 401 unless it carries valid ones; then
 /// `?user=` is resolved where the route honours it (403 or 400 when refused), and an
 /// [`Authenticated`] is left in the request extensions. Open routes pass as they are.
@@ -31,16 +33,21 @@ use crate::routes::{Credentials, Decision};
 ///
 /// A refusal is answered here as a response rather than an error, so that the access log
 /// records it (with the caller, once known) like any other answer.
-pub async fn authenticate_requests(
+pub async fn authenticate<B, F, Fut>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+    serve: F,
+) -> Result<ServiceResponse<BoxBody>, Error>
+where
+    B: MessageBody + 'static,
+    F: FnOnce(ServiceRequest) -> Fut,
+    Fut: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
     let decision = Decision::of(req.request());
     if matches!(
         decision.area.credentials,
         Credentials::None | Credentials::OAuth
     ) {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+        return Ok(serve(req).await?.map_into_boxed_body());
     }
     let authenticator = match req.app_data::<web::Data<Authenticator>>() {
         Some(authenticator) => authenticator.clone(),
@@ -57,7 +64,7 @@ pub async fn authenticate_requests(
     let changes_identities = decision.changes_identities(req.method());
     let revokes_tokens = decision.revokes_tokens(req.method());
     let server = req.app_data::<web::Data<AuthorizationServer>>().cloned();
-    let response = next.call(req).await;
+    let response = serve(req).await;
     if changes_identities {
         authenticator.users_changed();
     }

@@ -27,4 +27,4 @@ mod middleware;
 
 pub use authenticator::{Authenticated, Authenticator};
 pub(crate) use caches::make_room;
-pub use middleware::authenticate_requests;
+pub use middleware::authenticate;

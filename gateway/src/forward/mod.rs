@@ -1,8 +1,8 @@
 //! Forwarding of authenticated requests to the service that owns the path.
 //!
-//! One keep-alive client per worker (built at start-up): hyper's pooled client, without
-//! reqwest's layers (URL parsing, redirect and retry policies), which cost more than the rest of
-//! the hop; reqwest stays for the typed peer clients. Method, path, query string,
+//! Requests go on over HTTP/1 connections kept alive per worker ([`pool`]), with hyper's
+//! connection API, without reqwest's layers (URL parsing, redirect and retry policies), which
+//! cost more than the rest of the hop; reqwest stays for the typed peer clients. Method, path, query string,
 //! `Content-Type`, `Accept` and the body go to the service with the caller's internal token in
 //! place of their Basic credentials, and the request's id (`X-Request-Id`); status,
 //! `Content-Type` and body come back. Each call is counted by its outcome
@@ -17,7 +17,6 @@
 //! `tenantId`, both filters apply.
 
 use std::borrow::Cow;
-use std::error::Error as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,13 +30,14 @@ use http_body_util::{BodyExt, Full};
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 use hyper::http::HeaderValue;
 use hyper::Uri;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use service_kit::{parse_base_url, StartError, PEER_POOL_IDLE_TIMEOUT};
+use service_kit::{parse_base_url, StartError};
 use telemetry::PeerOutcome;
 
 use internal_auth::Service;
+
+mod pool;
+
+pub use pool::{ForwardClient, MAX_IDLE};
 
 use crate::auth::{Authenticated, Authenticator};
 use crate::routes::{method_not_allowed, Credentials, Decision, Owner, Route};
@@ -50,7 +50,7 @@ use oauth_profiles_client::PUBLIC_URL_HEADER;
 pub struct Upstreams {
     /// For the typed peer clients (shared by the workers).
     pub http: reqwest::Client,
-    /// Forwards requests (each worker has its own: [`forward_client`]).
+    /// Forwards requests (each worker keeps its own connections).
     pub forward: ForwardClient,
     /// How long a forwarded request may take before it is 504, unless its route calls an OAuth
     /// provider ([`PROVIDER_CALL_TIMEOUT`]).
@@ -74,24 +74,6 @@ pub const PROVIDER_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from
 const ANSWER_HEADERS: [header::HeaderName; 3] =
     [header::LOCATION, header::RETRY_AFTER, header::CACHE_CONTROL];
 
-/// The client that forwards requests: hyper's pooled HTTP/1 client. Like the peer clients
-/// ([`service_kit::peer_client`]): idle connections kept [`PEER_POOL_IDLE_TIMEOUT`], below the
-/// services' keep-alive; connecting bounded by 2 s (or `timeout`, when shorter); no proxy; no
-/// redirect followed. https is refused (as by the peer clients, built without TLS): 503.
-pub type ForwardClient = Client<HttpConnector, Full<web::Bytes>>;
-
-/// A [`ForwardClient`]: see there. Its connections are served by tasks of the runtime that
-/// opened them, so each worker needs its own.
-pub fn forward_client(timeout: Duration) -> ForwardClient {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(2).min(timeout)));
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(PEER_POOL_IDLE_TIMEOUT)
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
-
 /// A service's base URL, parsed once: a request's URI is made from its scheme and authority
 /// and a path and query, without parsing the base again.
 #[derive(Debug, Clone)]
@@ -100,6 +82,8 @@ pub struct Upstream {
     base: String,
     scheme: Scheme,
     authority: Authority,
+    /// `Host` of the requests sent to it.
+    host: HeaderValue,
     /// The base URL's path, without a trailing `/` (empty for none).
     prefix: String,
 }
@@ -115,6 +99,7 @@ impl Upstream {
         let (Some(scheme), Some(authority)) = (parts.scheme, parts.authority) else {
             return Err(invalid(&"no scheme or host"));
         };
+        let host = HeaderValue::from_str(authority.as_str()).map_err(|e| invalid(&e))?;
         if parts
             .path_and_query
             .as_ref()
@@ -132,6 +117,7 @@ impl Upstream {
             base,
             scheme,
             authority,
+            host,
             prefix,
         })
     }
@@ -142,8 +128,8 @@ impl Upstream {
     }
 
     /// `path` (in canonical form: no dot segments, no percent-encoding) and `query` (as
-    /// received) under the base URL.
-    fn uri(&self, path: &str, query: &str) -> Result<Uri, hyper::http::Error> {
+    /// received) under the base URL's path: the request's URI in origin form, as it is sent.
+    fn path_and_query(&self, path: &str, query: &str) -> Result<Uri, hyper::http::Error> {
         let mut path_and_query =
             String::with_capacity(self.prefix.len() + path.len() + 1 + query.len());
         path_and_query.push_str(&self.prefix);
@@ -152,11 +138,7 @@ impl Upstream {
             path_and_query.push('?');
             path_and_query.push_str(query);
         }
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
+        Ok(Uri::from(PathAndQuery::try_from(path_and_query)?))
     }
 }
 
@@ -289,15 +271,20 @@ pub(crate) async fn relay(
     let service = target.name();
     let method =
         hyper::Method::from_bytes(req.method().as_str().as_bytes()).map_err(ApiError::internal)?;
-    let uri = upstreams
-        .of(target)
-        .uri(&route.upstream_path(req.path()), query)
+    let upstream = upstreams.of(target);
+    if upstream.scheme != Scheme::HTTP {
+        return Err(ApiError::unavailable(
+            service,
+            "the gateway forwards over http only (the services are on the internal network)",
+        ));
+    }
+    let uri = upstream
+        .path_and_query(&route.upstream_path(req.path()), query)
         .map_err(ApiError::internal)?;
     let timeout = match decision.calls_provider(req.method()) {
         true => PROVIDER_CALL_TIMEOUT,
         false => upstreams.timeout,
     };
-    let idempotent = method.is_idempotent();
     // A client's own `client_secret_basic` credentials, which client-registration checks: the
     // request's `Authorization` carries the internal token.
     let client_authorization = match decision.area.credentials {
@@ -314,6 +301,7 @@ pub(crate) async fn relay(
         *outgoing.method_mut() = method.clone();
         *outgoing.uri_mut() = uri.clone();
         let headers = outgoing.headers_mut();
+        headers.insert(hyper::header::HOST, upstream.host.clone());
         headers.insert(hyper::header::AUTHORIZATION, authorization.clone());
         if matches!(target, Service::OauthProfiles | Service::ClientRegistration) {
             headers.insert(PUBLIC_URL_HEADER, upstreams.public_url_header.clone());
@@ -346,39 +334,27 @@ pub(crate) async fn relay(
     };
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
-    let sent = match tokio::time::timeout_at(deadline, upstreams.forward.request(outgoing()?)).await
-    {
-        // The service closed a kept-alive connection as the request went out: nothing was
-        // answered, so an idempotent request is sent once more (on another connection).
-        Ok(Err(err)) if idempotent && closed_before_answer(&err) => {
-            tokio::time::timeout_at(deadline, upstreams.forward.request(outgoing()?)).await
-        }
-        sent => sent,
-    };
-    let sent = match sent {
-        Ok(Ok(response)) => Ok(response),
-        Ok(Err(err)) => Err(PeerFailure::of(err)),
+    let first = outgoing()?;
+    let exchanged = tokio::time::timeout_at(
+        deadline,
+        exchange(upstreams.forward, &upstream.authority, first, outgoing),
+    )
+    .await;
+    let exchanged = match exchanged {
+        Ok(exchanged) => exchanged?,
         Err(_) => Err(PeerFailure::Timeout(None)),
     };
     if let Some(metrics) = telemetry::current_metrics() {
-        let outcome = match &sent {
-            Ok(response) => PeerOutcome::of_status(response.status().as_u16()),
+        let outcome = match &exchanged {
+            Ok((answer, _)) => PeerOutcome::of_status(answer.status.as_u16()),
             Err(PeerFailure::Timeout(_)) => PeerOutcome::Timeout,
             Err(PeerFailure::Unavailable(_)) => PeerOutcome::Unavailable,
         };
         metrics.peers.record(service, outcome, started.elapsed());
     }
-    let (answer, answer_body) = sent
-        .map_err(|failure| failure.into_error(service))?
-        .into_parts();
-
+    let (answer, bytes) = exchanged.map_err(|failure| failure.into_error(service))?;
     let status = StatusCode::from_u16(answer.status.as_u16())
         .map_err(|e| ApiError::internal(format!("{service} answered a bad status: {e}")))?;
-    let bytes = match tokio::time::timeout_at(deadline, answer_body.collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(err)) => return Err(PeerFailure::of(err).into_error(service)),
-        Err(_) => return Err(PeerFailure::Timeout(None).into_error(service)),
-    };
     // The authorization server's challenges (`invalid_client`) and caching rules are the
     // client's to see; elsewhere a service's challenge is about internal tokens.
     let oauth_headers: &[header::HeaderName] = match decision.area.credentials {
@@ -451,14 +427,47 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     line
 }
 
-/// Whether the connection was closed before any of the answer came: the request may not have
-/// been processed, and a pooled connection the service was closing is the usual reason.
-fn closed_before_answer(err: &hyper_util::client::legacy::Error) -> bool {
-    !err.is_connect()
-        && err
-            .source()
-            .and_then(|cause| cause.downcast_ref::<hyper::Error>())
-            .is_some_and(hyper::Error::is_incomplete_message)
+/// One request to the service at `authority` and its whole answer: on a connection the worker
+/// kept when it has one. A request the connection did not send (it was closing) goes once more
+/// on another connection, and so does an idempotent one whose connection closed before any of
+/// the answer came (the request may not have been processed; a kept connection the service was
+/// closing is the usual reason); `again` makes it anew. `Err` only when `again` fails.
+async fn exchange(
+    client: ForwardClient,
+    authority: &Authority,
+    first: hyper::Request<Full<web::Bytes>>,
+    again: impl Fn() -> Result<hyper::Request<Full<web::Bytes>>, ApiError>,
+) -> Result<Result<(hyper::http::response::Parts, web::Bytes), PeerFailure>, ApiError> {
+    let idempotent = first.method().is_idempotent();
+    let mut request = first;
+    let mut retried = false;
+    loop {
+        let mut connection = match client.connection(authority).await {
+            Ok(connection) => connection,
+            Err(err) => return Ok(Err(PeerFailure::of(err))),
+        };
+        let mut failed = match connection.send(request).await {
+            Ok(answer) => {
+                let (answer, body) = answer.into_parts();
+                return Ok(match body.collect().await {
+                    Ok(collected) => {
+                        connection.release();
+                        Ok((answer, collected.to_bytes()))
+                    }
+                    Err(err) => Err(PeerFailure::of(err)),
+                });
+            }
+            Err(failed) => failed,
+        };
+        let unsent = failed.take_message();
+        let err = failed.into_error();
+        request = match unsent {
+            Some(unsent) if !retried => unsent,
+            None if !retried && idempotent && err.is_incomplete_message() => again()?,
+            _ => return Ok(Err(PeerFailure::of(err))),
+        };
+        retried = true;
+    }
 }
 
 /// The query string to send on: for `GET /api/mgmt/oauthapps?tenantName=X`, `tenantName`
@@ -608,13 +617,13 @@ mod tests {
         let url = |base: &str, path, query| {
             Upstream::parse("X_URL", base)
                 .unwrap()
-                .uri(path, query)
+                .path_and_query(path, query)
                 .unwrap()
                 .to_string()
         };
         assert_eq!(
             url("http://127.0.0.1:8081", "/api/mgmt/oauthapps/7", ""),
-            "http://127.0.0.1:8081/api/mgmt/oauthapps/7"
+            "/api/mgmt/oauthapps/7"
         );
         assert_eq!(
             url(
@@ -622,11 +631,15 @@ mod tests {
                 "/api/mgmt/oauthapps",
                 "a=%20b&user=x%2By"
             ),
-            "http://h:1/apps/api/mgmt/oauthapps?a=%20b&user=x%2By"
+            "/apps/api/mgmt/oauthapps?a=%20b&user=x%2By"
         );
         assert_eq!(
             url("http://h:1/apps", "/api/mgmt/oauthprofiles/17.0", ""),
-            "http://h:1/apps/api/mgmt/oauthprofiles/17.0"
+            "/apps/api/mgmt/oauthprofiles/17.0"
         );
+        let host = Upstream::parse("X_URL", "http://oauth-apps:8081/apps")
+            .unwrap()
+            .host;
+        assert_eq!(host, "oauth-apps:8081");
     }
 }
