@@ -340,13 +340,14 @@ pub fn find(conn: &mut DbConnection, owner: Owner, id: i64) -> QueryResult<Optio
 
 /// One page of `owner`'s active profiles, oldest first, as list items. Only the items'
 /// columns are read: decoding a whole row (its tokens and five timestamps, which SQLite keeps
-/// as text) was most of a list page's cost.
+/// as text) was most of a list page's cost. The rows are read on the concrete connection,
+/// without the multi-backend's row and field wrappers around each value.
 pub fn list(
     conn: &mut DbConnection,
     owner: Owner,
     page: Page,
 ) -> QueryResult<Vec<OauthProfileSummary>> {
-    oauth_profiles::table
+    let query = oauth_profiles::table
         .filter(oauth_profiles::owner_id.eq(owner.user_id))
         .filter(oauth_profiles::owner_tenant_id.eq(owner.tenant_id))
         .filter(oauth_profiles::state.eq(ACTIVE))
@@ -358,20 +359,21 @@ pub fn list(
             oauth_profiles::name,
             oauth_profiles::description,
             oauth_profiles::oauth_app_id,
-        ))
-        .load::<(i64, String, Option<String>, i64)>(conn)
-        .map(|rows| {
-            rows.into_iter()
-                .map(
-                    |(id, name, description, oauth_app_id)| OauthProfileSummary {
-                        id,
-                        name,
-                        description,
-                        oauth_app_id,
-                    },
-                )
-                .collect()
-        })
+        ));
+    db::with_backend!(conn, |c| query
+        .load::<(i64, String, Option<String>, i64)>(c))
+    .map(|rows| {
+        rows.into_iter()
+            .map(
+                |(id, name, description, oauth_app_id)| OauthProfileSummary {
+                    id,
+                    name,
+                    description,
+                    oauth_app_id,
+                },
+            )
+            .collect()
+    })
 }
 
 /// Replaces `owner`'s active profile `id` with `input`, its tokens sealed for the row, if its
