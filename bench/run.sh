@@ -445,6 +445,12 @@ start_proxy() {
                 logs=("$PROXY_DIR/haproxy.log")
                 "$HAPROXY_BIN" -f "$PROXY_DIR/haproxy.cfg" -db >>"$PROXY_DIR/haproxy.log" 2>&1 &
                 ;;
+            floor)
+                logs=("$PROXY_DIR/floor.log")
+                FLOOR_ADDR="127.0.0.1:$PROXY_PORT" FLOOR_UPSTREAM="127.0.0.1:${DIRECT##*:}" \
+                    FLOOR_TOKEN="$token" FLOOR_WORKERS="$WORKERS" \
+                    "$BIN/proxy-floor" >>"$PROXY_DIR/floor.log" 2>&1 &
+                ;;
             *) die "unknown proxy $kind" ;;
         esac
         PROXY_PID=$!
@@ -463,6 +469,8 @@ start_proxy() {
         PROXY_PID=""
     done
     [ -n "$PROXY_PID" ] || die "$kind did not start"
+    # The floor checks no credentials: that is what it measures.
+    [ "$kind" = floor ] && return 0
     code=$(http_code "$url")
     [ "$code" = 401 ] || die "$kind answered $code to a request without credentials, not 401"
     code=$(http_code -u "$BENCH_USER:not-$BENCH_PASSWORD" "$url")
@@ -597,8 +605,9 @@ if [ "$BUSY_BEFORE" -gt 15 ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Phase 1, 10k rows: a (gateway), t (gateway, Bearer), b (direct), n (nginx {SHA}), h (HAProxy), c (nginx bcrypt,
-# context), e (list page), one after the other at each connection count
+# Phase 1, 10k rows: a (gateway), t (gateway, Bearer), b (direct), n (nginx {SHA}), h (HAProxy),
+# f (the floor, context), c (nginx bcrypt, context), e (list page), one after the other at each
+# connection count
 
 SMALL_LABEL=$(human_count "$SMALL_ROWS")
 LARGE_LABEL=$(human_count "$LARGE_ROWS")
@@ -623,6 +632,13 @@ for conns in "${CONNECTIONS[@]}"; do
     token=$(mint_token)
     start_proxy haproxy "$token"
     run_case get_haproxy "$conns" "http://127.0.0.1:$PROXY_PORT/" get.lua "$BASIC" "$PROXY_PID" \
+        "${GET_BY_ID[@]}" "${ids[@]}"
+    stop_proxy
+    # f, context: the least a proxy made of the gateway's libraries costs (actix-web in front,
+    # hyper's kept-alive connections behind, nothing else: crates/bench/src/bin/proxy-floor.rs).
+    token=$(mint_token)
+    start_proxy floor "$token"
+    run_case get_floor "$conns" "http://127.0.0.1:$PROXY_PORT/" get.lua "$BASIC" "$PROXY_PID" \
         "${GET_BY_ID[@]}" "${ids[@]}"
     stop_proxy
     token=$(mint_token)
@@ -672,6 +688,7 @@ LABELS=(
     "get_direct|b  GET /{id} direct to oauth-profiles (token)"
     "get_nginx|n  GET /{id} via nginx auth_basic {SHA}"
     "get_haproxy|h  GET /{id} via HAProxy http-request auth"
+    "get_floor|f  context: floor, actix-web + hyper, no checks"
     "get_nginx_bcrypt|c  context: via nginx auth_basic bcrypt"
     "create_profile|d  POST oauthprofiles via gateway"
     "create_client|d  POST client applications via gateway"
@@ -711,25 +728,25 @@ for entry in "${LABELS[@]}"; do
     done
 done
 
-echo "the proxies side by side (cases a, n, h; c)        conns    gateway nginx{SHA}    HAProxy | context: nginx bcrypt"
-cpu_format='%-50s %5s %10s %10s %10s | %8s\n'
+echo "the proxies side by side (cases a, n, h; f, c)     conns    gateway nginx{SHA}    HAProxy | context: floor  nginx bcrypt"
+cpu_format='%-50s %5s %10s %10s %10s | %14s %13s\n'
 for conns in "${CONNECTIONS[@]}"; do
     # shellcheck disable=SC2059
     printf "$cpu_format" "  the proxy's own CPU, us/req" "$conns" "${CPU_PROXY[get_gateway,$conns]}" \
         "${CPU_PROXY[get_nginx,$conns]}" "${CPU_PROXY[get_haproxy,$conns]}" \
-        "${CPU_PROXY[get_nginx_bcrypt,$conns]}"
+        "${CPU_PROXY[get_floor,$conns]}" "${CPU_PROXY[get_nginx_bcrypt,$conns]}"
 done
 for conns in "${CONNECTIONS[@]}"; do
     # shellcheck disable=SC2059
     printf "$cpu_format" "  oauth-profiles' CPU behind it, us/req (b: ${CPU_SVC[get_direct,$conns]})" "$conns" \
         "${CPU_SVC[get_gateway,$conns]}" "${CPU_SVC[get_nginx,$conns]}" \
-        "${CPU_SVC[get_haproxy,$conns]}" "${CPU_SVC[get_nginx_bcrypt,$conns]}"
+        "${CPU_SVC[get_haproxy,$conns]}" "${CPU_SVC[get_floor,$conns]}" "${CPU_SVC[get_nginx_bcrypt,$conns]}"
 done
 for conns in "${CONNECTIONS[@]}"; do
     # shellcheck disable=SC2059
     printf "$cpu_format" "  connections to oauth-profiles opened in the case" "$conns" \
         "${OPENED[get_gateway,$conns]}" "${OPENED[get_nginx,$conns]}" \
-        "${OPENED[get_haproxy,$conns]}" "${OPENED[get_nginx_bcrypt,$conns]}"
+        "${OPENED[get_haproxy,$conns]}" "${OPENED[get_floor,$conns]}" "${OPENED[get_nginx_bcrypt,$conns]}"
 done
 echo "ratios                                             conns      req/s  p50 (ms)  p99 (ms)"
 ratio_format='%-50s %5s %10s %9s %9s\n'
@@ -797,6 +814,6 @@ if [ ${#FAILURES[@]} -gt 0 ]; then
     done
 fi
 
-echo "summary gateway/nginx=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_nginx,64]}") gateway/haproxy=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_haproxy,64]}") gateway_us=${CPU_PROXY[get_gateway,64]} gateway_bearer_us=${CPU_PROXY[get_gateway_bearer,64]} bearer/basic=$(ratio "${RPS[get_gateway_bearer,64]}" "${RPS[get_gateway,64]}") nginx_us=${CPU_PROXY[get_nginx,64]} haproxy_us=${CPU_PROXY[get_haproxy,64]} hop_p50_1c_ms=$(awk -v a="${P50[get_gateway,1]}" -v b="${P50[get_direct,1]}" 'BEGIN { printf "%.3f", a - b }') rows_1m/rows_10k=$(ratio "${P50[list_large,1]}" "${P50[list_small,1]}")"
+echo "summary gateway/nginx=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_nginx,64]}") gateway/haproxy=$(ratio "${RPS[get_gateway,64]}" "${RPS[get_haproxy,64]}") gateway_us=${CPU_PROXY[get_gateway,64]} gateway_bearer_us=${CPU_PROXY[get_gateway_bearer,64]} bearer/basic=$(ratio "${RPS[get_gateway_bearer,64]}" "${RPS[get_gateway,64]}") nginx_us=${CPU_PROXY[get_nginx,64]} haproxy_us=${CPU_PROXY[get_haproxy,64]} hop_p50_1c_ms=$(awk -v a="${P50[get_gateway,1]}" -v b="${P50[get_direct,1]}" 'BEGIN { printf "%.3f", a - b }') rows_1m/rows_10k=$(ratio "${P50[list_large,1]}" "${P50[list_small,1]}") floor_us=${CPU_PROXY[get_floor,64]}"
 
 [ ${#FAILURES[@]} -eq 0 ] || exit 1
