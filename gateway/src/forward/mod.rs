@@ -28,7 +28,7 @@ use api_common::{ApiError, ErrorCode};
 use db::{run_db, DbPool};
 use http_body_util::{BodyExt, Full};
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
-use hyper::http::HeaderValue;
+use hyper::http::{HeaderName, HeaderValue};
 use hyper::Uri;
 use service_kit::{parse_base_url, StartError};
 use telemetry::PeerOutcome;
@@ -70,9 +70,26 @@ pub struct Upstreams {
 pub const PROVIDER_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(35);
 
 /// The answer headers copied from a service besides `Content-Type`: a redirect's target (the
-/// connect flow), when to try again, and that tokens must not be cached.
-const ANSWER_HEADERS: [header::HeaderName; 3] =
-    [header::LOCATION, header::RETRY_AFTER, header::CACHE_CONTROL];
+/// connect flow), when to try again, and that tokens must not be cached. Each as hyper names
+/// it (the service's answer) and as actix does (the caller's), so that no name is parsed per
+/// request.
+const ANSWER_HEADERS: [(HeaderName, header::HeaderName); 3] = [
+    (hyper::header::LOCATION, header::LOCATION),
+    (hyper::header::RETRY_AFTER, header::RETRY_AFTER),
+    (hyper::header::CACHE_CONTROL, header::CACHE_CONTROL),
+];
+
+/// The authorization server's answer headers also copied: its challenges (`invalid_client`)
+/// and caching rules are the client's to see.
+const OAUTH_ANSWER_HEADERS: [(HeaderName, header::HeaderName); 2] = [
+    (hyper::header::WWW_AUTHENTICATE, header::WWW_AUTHENTICATE),
+    (hyper::header::PRAGMA, header::PRAGMA),
+];
+
+/// The request headers the gateway adds that are not standard ones, named once.
+const PUBLIC_URL: HeaderName = HeaderName::from_static(PUBLIC_URL_HEADER);
+const CLIENT_AUTHORIZATION: HeaderName = HeaderName::from_static(CLIENT_AUTHORIZATION_HEADER);
+const REQUEST_ID: HeaderName = HeaderName::from_static(telemetry::REQUEST_ID_HEADER);
 
 /// A service's base URL, parsed once: a request's URI is made from its scheme and authority
 /// and a path and query, without parsing the base again.
@@ -304,7 +321,7 @@ pub(crate) async fn relay(
         headers.insert(hyper::header::HOST, upstream.host.clone());
         headers.insert(hyper::header::AUTHORIZATION, authorization.clone());
         if matches!(target, Service::OauthProfiles | Service::ClientRegistration) {
-            headers.insert(PUBLIC_URL_HEADER, upstreams.public_url_header.clone());
+            headers.insert(PUBLIC_URL, upstreams.public_url_header.clone());
         }
         for (name, theirs) in [
             (header::CONTENT_TYPE, hyper::header::CONTENT_TYPE),
@@ -324,11 +341,11 @@ pub(crate) async fn relay(
             let mut value =
                 HeaderValue::from_bytes(value.as_bytes()).map_err(ApiError::internal)?;
             value.set_sensitive(true);
-            headers.insert(CLIENT_AUTHORIZATION_HEADER, value);
+            headers.insert(CLIENT_AUTHORIZATION, value);
         }
         if let Some(id) = telemetry::current_request_id() {
             let id = HeaderValue::from_str(id.as_str()).map_err(ApiError::internal)?;
-            headers.insert(telemetry::REQUEST_ID_HEADER, id);
+            headers.insert(REQUEST_ID, id);
         }
         Ok(outgoing)
     };
@@ -355,10 +372,10 @@ pub(crate) async fn relay(
     let (answer, bytes) = exchanged.map_err(|failure| failure.into_error(service))?;
     let status = StatusCode::from_u16(answer.status.as_u16())
         .map_err(|e| ApiError::internal(format!("{service} answered a bad status: {e}")))?;
-    // The authorization server's challenges (`invalid_client`) and caching rules are the
-    // client's to see; elsewhere a service's challenge is about internal tokens.
-    let oauth_headers: &[header::HeaderName] = match decision.area.credentials {
-        Credentials::OAuth => &[header::WWW_AUTHENTICATE, header::PRAGMA],
+    // Elsewhere than on the authorization server's routes, a service's challenge is about
+    // internal tokens.
+    let oauth_headers: &[(HeaderName, header::HeaderName)] = match decision.area.credentials {
+        Credentials::OAuth => &OAUTH_ANSWER_HEADERS,
         _ => &[],
     };
 
@@ -368,9 +385,9 @@ pub(crate) async fn relay(
     if let Some(content_type) = content_type {
         reply.insert_header((header::CONTENT_TYPE, content_type.as_bytes()));
     }
-    for name in ANSWER_HEADERS.iter().chain(oauth_headers) {
-        if let Some(value) = answer.headers.get(name.as_str()) {
-            reply.insert_header((name.clone(), value.as_bytes()));
+    for (theirs, ours) in ANSWER_HEADERS.iter().chain(oauth_headers) {
+        if let Some(value) = answer.headers.get(theirs) {
+            reply.insert_header((ours.clone(), value.as_bytes()));
         }
     }
     let mut reply = reply.body(bytes);
