@@ -277,8 +277,9 @@ impl Route {
     }
 }
 
-/// More segments than any documented path has (checked when the table is built; the longest
-/// have 7, counting the empty one before the first `/`).
+/// More segments than any documented path has (checked when the table is built; the longest,
+/// `/api/mgmt/oauth/client/applications/{id}/reset`, has 8, counting the empty one before the
+/// first `/`).
 const MAX_SEGMENTS: usize = 16;
 
 /// The documented paths, indexed by number of segments: a path is compared only with routes
