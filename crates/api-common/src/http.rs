@@ -199,8 +199,9 @@ pub fn guard_envelope(response: ServiceResponse<BoxBody>) -> ServiceResponse<Box
     ServiceResponse::new(req, error.error_response())
 }
 
-/// The layers every component puts outermost, as one middleware: [`telemetry::observe`], then
-/// [`envelope_guard`], then [`crate::paths::require_canonical_path`]. One layer rather than
+/// The layers every component puts outermost, as one middleware: the request's id, access log
+/// and metrics ([`telemetry::observed`]), then the envelope guard ([`guard_envelope`]), then
+/// paths in canonical form only ([`crate::paths::check_canonical`]). One layer rather than
 /// three: each layer costs every request a boxed future and a call through `dyn`.
 pub async fn front(
     req: ServiceRequest,

@@ -10,11 +10,6 @@
 //! strip: `..;/`). Anything else is 400 before routing, authentication or forwarding, with a
 //! message that does not echo the path.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::Error;
-
 use crate::{ApiError, ErrorCode};
 
 /// `Ok` when `path` (as received, before any decoding) is in canonical form.
@@ -49,17 +44,6 @@ pub fn check_canonical(path: &str) -> Result<(), ApiError> {
 /// id in it, is written with.
 fn allowed(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/')
-}
-
-/// Middleware, outermost after the envelope guard: 400 for a path not in canonical form.
-pub async fn require_canonical_path(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    match check_canonical(req.uri().path()) {
-        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
-        Err(refused) => Ok(req.error_response(refused)),
-    }
 }
 
 #[cfg(test)]

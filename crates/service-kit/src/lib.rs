@@ -3,8 +3,8 @@
 //! Every service is a library with a thin binary (STYLE.md point 1). The library's `build`
 //! reads its own settings and calls [`serve`] with its routes; [`serve`] connects its database
 //! and adds what every service has in common: request ids, the access log and the HTTP metrics
-//! outermost ([`telemetry::observe`]), the envelope guard, paths in canonical form only
-//! ([`api_common::paths`]), `GET /healthz` (alive: the database answers) and `GET /readyz`
+//! outermost, the envelope guard and paths in canonical form only, as one middleware
+//! ([`api_common::http::front`]), `GET /healthz` (alive: the database answers) and `GET /readyz`
 //! (able to serve: [`Readiness`]) without a token, and everything else behind
 //! [`internal_auth::require_token`]; and, when `{PREFIX}_METRICS_ADDR` is set, the internal
 //! listener that serves `GET /metrics` ([`serve_metrics`]). The returned [`Application`] has bound its port

@@ -190,7 +190,8 @@ where
     let body_limit = common.max_body_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
-            // telemetry::observe, the envelope guard and canonical paths, as one layer.
+            // The request's id, access log and metrics, the envelope guard and canonical
+            // paths, as one layer.
             .wrap(from_fn(front))
             .app_data(observer.clone())
             .app_data(readiness.clone())

@@ -16,5 +16,5 @@ pub use context::{blocking, current_metrics, current_request_id, current_scope, 
 pub use metrics::{
     HttpMetrics, Metrics, PeerMetrics, PeerOutcome, DURATION_BUCKETS, METRICS_CONTENT_TYPE,
 };
-pub use observe::{method_label, observe, observed, Observer, RouteName};
+pub use observe::{method_label, observed, Observer, RouteName};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};

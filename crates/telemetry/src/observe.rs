@@ -1,15 +1,14 @@
-//! The outermost middleware of every component: the request's id (accepted or made, echoed in
-//! the answer, carried by the task that serves it), the access log line, and the HTTP metrics.
+//! The outermost work of every component's middleware ([`observed`]): the request's id
+//! (accepted or made, echoed in the answer, carried by the task that serves it), the access log
+//! line, and the HTTP metrics.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpRequest};
 
 use crate::{scope, Metrics, RequestId, Scope, REQUEST_ID_HEADER};
@@ -44,7 +43,7 @@ impl RouteName {
     }
 }
 
-/// How a component is observed, in its app data for [`observe`].
+/// How a component is observed, in its app data for [`observed`].
 pub struct Observer {
     component: &'static str,
     metrics: Arc<Metrics>,
@@ -110,17 +109,9 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Middleware, outermost: see the module. Needs an [`Observer`] in the app data (without one,
-/// it passes requests through untouched).
-pub async fn observe<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<B>, Error> {
-    observed(req, |req| next.call(req)).await
-}
-
-/// What [`observe`] does, around `serve` (the layers inside it, then the routes), for a
-/// middleware that does more in one layer: each layer costs every request a boxed future.
+/// The outermost work of every component's middleware (see the module), around `serve` (the
+/// layers inside it, then the routes). Needs an [`Observer`] in the app data (without one, it
+/// passes requests through untouched).
 pub async fn observed<B, F, Fut>(req: ServiceRequest, serve: F) -> Result<ServiceResponse<B>, Error>
 where
     F: FnOnce(ServiceRequest) -> Fut,

@@ -190,7 +190,16 @@ pub async fn forward(
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
     let decision = Decision::of(&req);
-    let forwarded = forward_as(&req, body, auth, &upstreams, &authenticator, &pool).await;
+    let forwarded = forward_as(
+        &req,
+        &decision,
+        body,
+        auth,
+        &upstreams,
+        &authenticator,
+        &pool,
+    )
+    .await;
     match (forwarded, decision.area.credentials) {
         (Err(err), Credentials::OAuth) => Ok(crate::oauth2::oauth_error_of(&err)),
         (forwarded, _) => forwarded,
@@ -199,15 +208,15 @@ pub async fn forward(
 
 async fn forward_as(
     req: &HttpRequest,
+    decision: &Decision,
     body: web::Bytes,
     auth: Option<Authenticated>,
     upstreams: &Upstreams,
     authenticator: &Authenticator,
     pool: &DbPool,
 ) -> Result<HttpResponse, ApiError> {
-    let decision = Decision::of(req);
-    let Some((route, target)) = route_and_owner(req, &decision)? else {
-        return Ok(method_not_allowed_for(req, &decision));
+    let Some((route, target)) = route_and_owner(req, decision)? else {
+        return Ok(method_not_allowed_for(req, decision));
     };
     // No credentials only where the route table says none are needed (the connect callback,
     // the authorization server): the token then carries no user (`TokenSigner::mint_open`).

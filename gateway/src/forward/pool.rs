@@ -66,19 +66,11 @@ impl ForwardClient {
             // Its last answer was read whole, but the connection's task may not have run since
             // to make it ready; a connection that closed meanwhile fails here.
             if sender.is_ready() || sender.ready().await.is_ok() {
-                return Ok(Connection {
-                    sender,
-                    slot,
-                    reused: true,
-                });
+                return Ok(Connection { sender, slot });
             }
         }
         let sender = self.connect(authority).await?;
-        Ok(Connection {
-            sender,
-            slot,
-            reused: false,
-        })
+        Ok(Connection { sender, slot })
     }
 
     async fn connect(&self, authority: &Authority) -> Result<Sender, std::io::Error> {
@@ -115,16 +107,9 @@ pub struct Connection {
     sender: Sender,
     /// Its service's list.
     slot: usize,
-    reused: bool,
 }
 
 impl Connection {
-    /// Whether it was kept from an earlier request (a new one cannot have been closed by the
-    /// service for being idle).
-    pub fn reused(&self) -> bool {
-        self.reused
-    }
-
     /// Sends `request` (origin-form URI, with `Host`). When the error carries the request
     /// back, it was not sent.
     pub async fn send(
