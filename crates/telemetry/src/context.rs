@@ -4,6 +4,8 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
 
+use tokio::task::futures::TaskLocalFuture;
+
 use crate::{Metrics, RequestId};
 
 /// What the task serving a request (or a component's background work) carries.
@@ -24,8 +26,17 @@ thread_local! {
 }
 
 /// Runs `future` with `scope`: log lines written and peer calls made meanwhile see it.
-pub async fn scope<F: Future>(scope: Scope, future: F) -> F::Output {
-    SCOPE.scope(scope, future).await
+///
+/// A plain function rather than an `async fn`: an `async fn` would keep `future` both as its
+/// argument and inside the scoped future it awaits, doubling the size of every request's future,
+/// which is moved and boxed whole.
+pub fn scope<F: Future>(scope: Scope, future: F) -> TaskLocalFuture<Scope, F> {
+    SCOPE.scope(scope, future)
+}
+
+/// Runs `work` with `scope`: log lines written meanwhile see it.
+pub fn in_scope<R>(scope: Scope, work: impl FnOnce() -> R) -> R {
+    SCOPE.sync_scope(scope, work)
 }
 
 /// The scope this task runs in, if any: for work a request hands to a task of its own, which

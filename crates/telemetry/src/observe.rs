@@ -11,6 +11,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, Error, HttpRequest};
 
+use crate::context::in_scope;
 use crate::{scope, Metrics, RequestId, Scope, REQUEST_ID_HEADER};
 
 /// The log target of access log lines (`RUST_LOG=access=off` hides them).
@@ -136,36 +137,41 @@ where
         request_id: Some(id.clone()),
         metrics: metrics.clone(),
     };
-    let mut result = scope(scoped, async {
-        let result = serve(req).await;
-        let elapsed = started.elapsed();
-        let (status, route, caller) = match &result {
-            Ok(res) => (
-                res.status(),
-                (observer.route)(res.request()),
-                // Who called is for the access log only.
-                observer
-                    .caller
-                    .filter(|_| path.is_some())
-                    .and_then(|caller| caller(res.request())),
-            ),
-            Err(err) => (
-                err.as_response_error().status_code(),
-                RouteName::UNMATCHED,
-                None,
-            ),
-        };
-        metrics
-            .http
-            .requests
-            .with_label_values(&[route.as_str(), method, status.as_str()])
-            .inc();
-        metrics
-            .http
-            .duration
-            .with_label_values(&[route.as_str(), method])
-            .observe(elapsed.as_secs_f64());
-        if let Some(path) = path {
+    // The access log line names the request's id as every log line does: it is written in the
+    // scope too.
+    let log_scope = path.as_ref().map(|_| scoped.clone());
+    // `serve`'s future goes into the scoped one as it is, not inside an `async` block of its
+    // own that would hold it twice: every request's future is moved and boxed whole.
+    let mut result = scope(scoped, serve(req)).await;
+    let elapsed = started.elapsed();
+    let (status, route, caller) = match &result {
+        Ok(res) => (
+            res.status(),
+            (observer.route)(res.request()),
+            // Who called is for the access log only.
+            observer
+                .caller
+                .filter(|_| path.is_some())
+                .and_then(|caller| caller(res.request())),
+        ),
+        Err(err) => (
+            err.as_response_error().status_code(),
+            RouteName::UNMATCHED,
+            None,
+        ),
+    };
+    metrics
+        .http
+        .requests
+        .with_label_values(&[route.as_str(), method, status.as_str()])
+        .inc();
+    metrics
+        .http
+        .duration
+        .with_label_values(&[route.as_str(), method])
+        .observe(elapsed.as_secs_f64());
+    if let (Some(path), Some(log_scope)) = (path, log_scope) {
+        in_scope(log_scope, || {
             log::info!(
                 target: ACCESS_LOG_TARGET,
                 "{}: {} {method} {path} {:.3}ms {}",
@@ -173,11 +179,9 @@ where
                 status.as_u16(),
                 elapsed.as_secs_f64() * 1000.0,
                 caller.as_deref().unwrap_or("-"),
-            );
-        }
-        result
-    })
-    .await;
+            )
+        });
+    }
     if let (Ok(res), Ok(value)) = (&mut result, HeaderValue::from_str(id.as_str())) {
         res.headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

@@ -181,9 +181,17 @@ impl Authenticator {
     async fn find_user(&self, user_name: &str) -> Result<Option<Arc<users::User>>, ApiError> {
         let cached = self.users.get(user_name);
         self.lookups.users.count(cached.is_some());
-        if let Some(user) = cached {
-            return Ok(Some(user));
+        match cached {
+            Some(user) => Ok(Some(user)),
+            // Boxed, as every slow path of a request's credential check: a cache hit is the
+            // common case, and the read's future would otherwise make every request's future
+            // (moved and boxed whole) larger.
+            None => Box::pin(self.read_user(user_name)).await,
         }
+    }
+
+    /// The user named `user_name`, read now and remembered.
+    async fn read_user(&self, user_name: &str) -> Result<Option<Arc<users::User>>, ApiError> {
         // Taken before the read: a change committed while it runs makes the row stale.
         let generation = self.users.generation();
         let lookup_name = user_name.to_owned();
@@ -204,9 +212,14 @@ impl Authenticator {
     pub async fn find_user_by_id(&self, id: i64) -> Result<Option<Arc<users::User>>, ApiError> {
         let cached = self.users.get_by_id(id);
         self.lookups.users.count(cached.is_some());
-        if let Some(user) = cached {
-            return Ok(Some(user));
+        match cached {
+            Some(user) => Ok(Some(user)),
+            None => Box::pin(self.read_user_by_id(id)).await,
         }
+    }
+
+    /// The user with id `id`, read now and remembered.
+    async fn read_user_by_id(&self, id: i64) -> Result<Option<Arc<users::User>>, ApiError> {
         let generation = self.users.generation();
         let user = run_db(&self.pool, move |conn| users::find(conn, id))
             .await?
@@ -295,6 +308,18 @@ impl Authenticator {
                 return Ok(user.identity());
             }
         }
+        Box::pin(self.verify_uncached(user_name, secret, user, fingerprint)).await
+    }
+
+    /// [`Authenticator::verify`] of a credential not verified lately: argon2, one run per
+    /// credential at a time.
+    async fn verify_uncached(
+        &self,
+        user_name: String,
+        secret: String,
+        user: Option<Arc<users::User>>,
+        fingerprint: [u8; 32],
+    ) -> Result<Identity, ApiError> {
         let gate = self.gate(&fingerprint);
         let matches = {
             let _turn = gate.lock().await;

@@ -119,8 +119,8 @@ async fn identify(
             on_behalf_of: None,
         });
     };
-    let subject = authenticator
-        .on_behalf(&caller, &name)
+    // Boxed: acting on behalf of another is the rare case (see `Authenticator::verify`).
+    let subject = Box::pin(authenticator.on_behalf(&caller, &name))
         .await
         .inspect_err(|err| {
             log::info!(

@@ -69,7 +69,9 @@ impl ForwardClient {
                 return Ok(Connection { sender, slot });
             }
         }
-        let sender = self.connect(authority).await?;
+        // Boxed: a new connection is the rare case, and its future (connect, handshake) would
+        // otherwise make every request's future, which is moved and boxed whole, larger.
+        let sender = Box::pin(self.connect(authority)).await?;
         Ok(Connection { sender, slot })
     }
 

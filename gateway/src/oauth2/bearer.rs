@@ -166,19 +166,9 @@ impl AuthorizationServer {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let verdict = match self.bearer.cached(&key) {
             Some(verdict) => verdict,
-            None => {
-                let gate = self.bearer.gate(&key);
-                let checked = {
-                    let _turn = gate.lock().await;
-                    match self.bearer.cached(&key) {
-                        // Checked by the request this one waited for.
-                        Some(verdict) => Ok(verdict),
-                        None => self.check(authenticator, token, key).await,
-                    }
-                };
-                self.bearer.release(&key, gate);
-                checked?
-            }
+            // Boxed: a token not checked lately is the rare case, and the check's future (a
+            // call to client-registration) would otherwise make every request's future larger.
+            None => Box::pin(self.check_once(authenticator, token, key)).await?,
         };
         let user_id = verdict.user_id.ok_or(Refused::InvalidToken)?;
         if !verdict.mgmt {
@@ -192,6 +182,27 @@ impl AuthorizationServer {
             Some(user) if user.active => Ok(user.identity()),
             _ => Err(Refused::InvalidToken),
         }
+    }
+
+    /// [`Self::check`], one request per token at a time: those that arrive together wait for
+    /// the first one's answer.
+    async fn check_once(
+        &self,
+        authenticator: &Authenticator,
+        token: &str,
+        key: [u8; 32],
+    ) -> Result<Verdict, Refused> {
+        let gate = self.bearer.gate(&key);
+        let checked = {
+            let _turn = gate.lock().await;
+            match self.bearer.cached(&key) {
+                // Checked by the request this one waited for.
+                Some(verdict) => Ok(verdict),
+                None => self.check(authenticator, token, key).await,
+            }
+        };
+        self.bearer.release(&key, gate);
+        checked
     }
 
     /// Asks client-registration what `token` (whose hash is `key`) is, and keeps the answer.
