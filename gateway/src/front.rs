@@ -4,10 +4,14 @@
 //!    ([`api_common::http::guard_envelope`]);
 //! 3. paths in canonical form only: anything else is 400 ([`api_common::paths`]);
 //! 4. the route, decided once ([`crate::routes::decide`]);
-//! 5. credentials where the route needs them, then `?user=` ([`crate::auth::authenticate`]).
+//! 5. credentials where the route needs them, then `?user=` ([`crate::auth::authenticate`]);
+//! 6. a request in an area that is forwarded whole goes to its service from here
+//!    ([`crate::forward::serve`]); any other goes through actix's routes.
 //!
 //! One layer rather than five: each middleware layer costs every request a boxed future and a
 //! call through `dyn`, which together cost more than the work of most layers.
+
+use std::future::Future;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,22 +20,30 @@ use actix_web::Error;
 use api_common::http::guard_envelope;
 use api_common::paths::check_canonical;
 
-use crate::{auth, routes};
+use crate::{auth, forward, routes};
 
 /// See the module.
-pub async fn front(
+pub fn front<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+    next: Next<B>,
+) -> impl Future<Output = Result<ServiceResponse<BoxBody>, Error>> {
+    // A function that returns the future rather than an `async fn` that awaits it: the future
+    // is not held twice (see `telemetry::scope`).
+    telemetry::observed(req, move |req| checked(req, next))
+}
+
+/// Steps 2 to 5 of the module's list.
+async fn checked<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    telemetry::observed(req, |req| async move {
-        let response = match check_canonical(req.uri().path()) {
-            Ok(()) => {
-                routes::decide(&req);
-                auth::authenticate(req, |req| next.call(req)).await?
-            }
-            Err(refused) => req.error_response(refused),
-        };
-        Ok(guard_envelope(response))
-    })
-    .await
+    let response = match check_canonical(req.uri().path()) {
+        Ok(()) => match routes::decide(&req).forwarded_whole() {
+            // Straight to the service: actix's route lookup would end in the same place.
+            true => auth::authenticate(req, forward::serve).await?,
+            false => auth::authenticate(req, |req| next.call(req)).await?,
+        },
+        Err(refused) => req.error_response(refused),
+    };
+    Ok(guard_envelope(response))
 }

@@ -69,6 +69,17 @@ pub struct Area {
     pub revokes_tokens: bool,
 }
 
+impl Area {
+    /// Whether every request in this area goes to its service as it is: a service owns it and
+    /// the gateway serves none of its routes itself (the authorization server's areas, where
+    /// the gateway has the authorize and token endpoints, are not). The gateway's middleware
+    /// sends such a request straight on ([`crate::forward::serve`]), without actix's route
+    /// lookup, which would end in the same place.
+    pub fn forwarded_whole(&self) -> bool {
+        matches!(self.owner, Owner::Service(_)) && self.credentials != Credentials::OAuth
+    }
+}
+
 /// The public API, part by part. Every documented path lies in exactly one area (checked when
 /// the table is built); a path in none is 404 without credentials.
 pub const AREAS: [Area; 11] = [
@@ -438,13 +449,15 @@ impl Decision {
 }
 
 /// Decides `req`'s route once, after the canonical-path check ([`crate::front`]), and leaves
-/// the [`Decision`] in its extensions.
-pub fn decide(req: &ServiceRequest) {
+/// the [`Decision`] in its extensions; its area is returned.
+pub fn decide(req: &ServiceRequest) -> &'static Area {
     let decision = match req.app_data::<web::Data<RouteTable>>() {
         Some(table) => table.decide(req.path()),
         None => Decision::of(req.request()),
     };
+    let area = decision.area;
     req.extensions_mut().insert(decision);
+    area
 }
 
 /// 405 in the envelope, with `Allow`.

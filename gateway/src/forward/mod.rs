@@ -20,8 +20,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use api_common::fields::{optional_id, parse_id};
 use api_common::http::mark_enveloped;
 use api_common::{ApiError, ErrorCode};
@@ -181,6 +183,9 @@ impl Upstreams {
 /// service is asked for is made from the route ([`crate::routes::Route::upstream_path`]), never
 /// from the path as received. On the authorization server's routes ([`Credentials::OAuth`])
 /// the gateway's own refusals are RFC 6749 errors, not the envelope.
+///
+/// The handler of actix's fallback routes; requests of an area forwarded whole come to
+/// [`serve`] instead, straight from the middleware.
 pub async fn forward(
     req: HttpRequest,
     body: web::Bytes,
@@ -200,6 +205,45 @@ pub async fn forward(
         &pool,
     )
     .await;
+    in_area_terms(&decision, forwarded)
+}
+
+/// [`forward`], called by the gateway's middleware for a request in an area forwarded whole
+/// ([`crate::routes::Area::forwarded_whole`]) once its credentials are checked: actix's route
+/// lookup, the handler's boxed future and its extractors would all end in the same place.
+/// The body is read as the handler's `web::Bytes` would read it (the same `PayloadConfig`).
+///
+/// One `async fn` over [`forward_as`] rather than a chain of small ones: each level of a
+/// future's nesting costs a copy of everything under it.
+pub async fn serve(req: ServiceRequest) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let (req, mut payload) = req.into_parts();
+    let body = match web::Bytes::from_request(&req, &mut payload).await {
+        Ok(body) => body,
+        Err(err) => return Ok(ServiceResponse::from_err(err, req)),
+    };
+    let (Some(upstreams), Some(authenticator), Some(pool)) = (
+        req.app_data::<web::Data<Upstreams>>(),
+        req.app_data::<web::Data<Authenticator>>(),
+        req.app_data::<web::Data<DbPool>>(),
+    ) else {
+        let missing = ApiError::internal("the gateway's forwarding is not configured");
+        return Ok(ServiceResponse::from_err(missing, req));
+    };
+    let auth = req.extensions().get::<Authenticated>().cloned();
+    let decision = Decision::of(&req);
+    let forwarded = forward_as(&req, &decision, body, auth, upstreams, authenticator, pool).await;
+    let answer = match in_area_terms(&decision, forwarded) {
+        Ok(answer) => answer,
+        Err(err) => err.error_response(),
+    };
+    Ok(ServiceResponse::new(req, answer))
+}
+
+/// On the authorization server's routes, the gateway's own refusals as RFC 6749 errors.
+fn in_area_terms(
+    decision: &Decision,
+    forwarded: Result<HttpResponse, ApiError>,
+) -> Result<HttpResponse, ApiError> {
     match (forwarded, decision.area.credentials) {
         (Err(err), Credentials::OAuth) => Ok(crate::oauth2::oauth_error_of(&err)),
         (forwarded, _) => forwarded,
@@ -229,11 +273,14 @@ async fn forward_as(
             ))
         }
     };
+    // The two reads of the gateway's database are boxed: they are needed on oauth-apps' routes
+    // only, and would otherwise make every forwarded request's future (moved and boxed whole)
+    // larger.
     if let (Some(auth), Service::OauthApps) = (&auth, target) {
-        check_named_tenant(pool, auth, req.method(), &body).await?;
+        Box::pin(check_named_tenant(pool, auth, req.method(), &body)).await?;
     }
     let query = match decision.translates_tenant_name(req.method()) {
-        true => translate_tenant_name(pool, req.query_string()).await?,
+        true => Box::pin(translate_tenant_name(pool, req.query_string())).await?,
         false => Cow::Borrowed(req.query_string()),
     };
     relay(req, upstreams, &route, target, &token, &query, body).await
@@ -461,11 +508,10 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 async fn exchange(
     client: ForwardClient,
     authority: &Authority,
-    first: hyper::Request<Full<web::Bytes>>,
+    mut request: hyper::Request<Full<web::Bytes>>,
     again: impl Fn() -> Result<hyper::Request<Full<web::Bytes>>, ApiError>,
 ) -> Result<Result<(hyper::http::response::Parts, web::Bytes), PeerFailure>, ApiError> {
-    let idempotent = first.method().is_idempotent();
-    let mut request = first;
+    let idempotent = request.method().is_idempotent();
     let mut retried = false;
     loop {
         let mut connection = match client.connection(authority).await {

@@ -178,3 +178,38 @@ fn literal_segments_win_over_parameters_and_the_callback_takes_no_credentials() 
         );
     }
 }
+
+/// The middleware sends a request in an area forwarded whole straight to its service, past
+/// actix's routes: no route the gateway serves itself may lie in such an area.
+#[test]
+fn the_gateways_own_routes_lie_in_no_area_forwarded_whole() {
+    let document: Value = serde_json::from_str(&api_doc::openapi_json().unwrap()).unwrap();
+    let routes = RouteTable::from_document(&document);
+    let own = document["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|path| path.starts_with("/api/admin"))
+        .chain(AUTHORIZE)
+        .chain(TOKEN)
+        .chain(["/healthz", "/readyz", "/openapi.json", "/metrics"]);
+    for path in own {
+        assert!(
+            !routes.decide(path).area.forwarded_whole(),
+            "{path} is the gateway's own"
+        );
+    }
+    for path in [
+        "/api/mgmt/oauthprofiles/3",
+        "/api/mgmt/oauthprofiles/callback",
+        "/api/mgmt/oauthapps",
+        "/api/mgmt/oauth/client/applications/x",
+        "/api/mgmt/oauth/client/allowedapplications",
+    ] {
+        assert!(routes.decide(path).area.forwarded_whole(), "{path}");
+    }
+    // The authorization server's other endpoints are forwarded too, but through actix's
+    // routes, where the authorize and token endpoints are the gateway's.
+    assert!(!routes.decide("/oauth2/introspect").area.forwarded_whole());
+}
