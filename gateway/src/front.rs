@@ -32,7 +32,7 @@ pub fn front<B: MessageBody + 'static>(
     telemetry::observed(req, move |req| checked(req, next))
 }
 
-/// Steps 2 to 5 of the module's list.
+/// Steps 2 to 6 of the module's list.
 async fn checked<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
