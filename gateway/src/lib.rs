@@ -170,17 +170,27 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     };
     let public_url_header = hyper::http::HeaderValue::from_str(&public_url)
         .map_err(|e| StartError::Other(format!("PUBLIC_URL is not a header value: {e}")))?;
+    let metrics = Arc::new(Metrics::new());
     let upstreams = Upstreams {
         public_url,
         public_url_header,
         http: peer_client(timeout)?,
         forward: ForwardClient::new(timeout),
         timeout,
-        oauth_apps: Upstream::parse("OAUTH_APPS_URL", &config.oauth_apps_url)?,
-        oauth_profiles: Upstream::parse("OAUTH_PROFILES_URL", &config.oauth_profiles_url)?,
+        oauth_apps: Upstream::parse(
+            "OAUTH_APPS_URL",
+            &config.oauth_apps_url,
+            metrics.peers.of(Service::OauthApps.name()),
+        )?,
+        oauth_profiles: Upstream::parse(
+            "OAUTH_PROFILES_URL",
+            &config.oauth_profiles_url,
+            metrics.peers.of(Service::OauthProfiles.name()),
+        )?,
         client_registration: Upstream::parse(
             "CLIENT_REGISTRATION_URL",
             &config.client_registration_url,
+            metrics.peers.of(Service::ClientRegistration.name()),
         )?,
     };
     let purge = OwnerPurge {
@@ -197,7 +207,6 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             upstreams.oauth_apps.base().to_owned(),
         ),
     };
-    let metrics = Arc::new(Metrics::new());
     let pool = db::connect_with_metrics(
         "GATEWAY_DATABASE_URL",
         &url,

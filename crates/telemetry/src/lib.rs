@@ -14,7 +14,8 @@ mod request_id;
 
 pub use context::{blocking, current_metrics, current_request_id, current_scope, scope, Scope};
 pub use metrics::{
-    HttpMetrics, Metrics, PeerMetrics, PeerOutcome, DURATION_BUCKETS, METRICS_CONTENT_TYPE,
+    HttpMetrics, Metrics, PeerMetrics, PeerOutcome, PeerSeries, DURATION_BUCKETS,
+    METRICS_CONTENT_TYPE,
 };
 pub use observe::{method_label, observed, Observer, RouteName};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};

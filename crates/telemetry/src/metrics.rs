@@ -6,12 +6,13 @@
 //! (a pool's connections, the password checks' queue) are set when a scrape asks
 //! ([`Metrics::on_scrape`]), so the state's owner pays nothing between scrapes.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use prometheus::core::Collector;
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// The `Content-Type` of the text exposition format.
@@ -63,7 +64,13 @@ pub enum PeerOutcome {
     Timeout,
 }
 
+// `PeerOutcome as usize` indexes arrays of `COUNT` (the last variant is `Timeout`).
+const _: () = assert!(PeerOutcome::Timeout as usize + 1 == PeerOutcome::COUNT);
+
 impl PeerOutcome {
+    /// How many outcomes there are.
+    pub const COUNT: usize = 5;
+
     /// The outcome of a call answered with `status`.
     pub fn of_status(status: u16) -> Self {
         match status {
@@ -92,6 +99,48 @@ impl PeerMetrics {
         self.duration
             .with_label_values(&[peer])
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// The handles of `peer`'s series, for a caller that calls it on every request: recording
+    /// then looks no labels up. A series still appears only once a call has counted in it.
+    pub fn of(&self, peer: &'static str) -> PeerSeries {
+        PeerSeries {
+            peer,
+            calls: self.calls.clone(),
+            duration: self.duration.clone(),
+            calls_by_outcome: Default::default(),
+            duration_handle: OnceLock::new(),
+        }
+    }
+}
+
+/// One peer's series of [`PeerMetrics`], each looked up the first time it counts.
+#[derive(Clone)]
+pub struct PeerSeries {
+    peer: &'static str,
+    calls: IntCounterVec,
+    duration: HistogramVec,
+    calls_by_outcome: [OnceLock<IntCounter>; PeerOutcome::COUNT],
+    duration_handle: OnceLock<Histogram>,
+}
+
+impl PeerSeries {
+    /// What [`PeerMetrics::record`] counts, for this series' peer.
+    pub fn record(&self, outcome: PeerOutcome, elapsed: Duration) {
+        self.calls_by_outcome[outcome as usize]
+            .get_or_init(|| self.calls.with_label_values(&[self.peer, outcome.label()]))
+            .inc();
+        self.duration_handle
+            .get_or_init(|| self.duration.with_label_values(&[self.peer]))
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
+impl std::fmt::Debug for PeerSeries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerSeries")
+            .field("peer", &self.peer)
+            .finish()
     }
 }
 
@@ -219,6 +268,30 @@ pub(crate) fn gauge(name: &str, help: &str) -> IntGauge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peers_series_count_where_record_counts_and_appear_when_first_counted() {
+        let metrics = Metrics::new();
+        let series = metrics.peers.of("oauth-apps");
+        assert!(!metrics.render().contains(r#"peer="oauth-apps""#));
+        series.record(PeerOutcome::Success, Duration::from_millis(2));
+        series.record(PeerOutcome::Success, Duration::from_millis(3));
+        metrics
+            .peers
+            .record("oauth-apps", PeerOutcome::Timeout, Duration::from_millis(4));
+        series
+            .clone()
+            .record(PeerOutcome::Timeout, Duration::from_secs(11));
+        let text = metrics.render();
+        for line in [
+            r#"hdp_peer_calls_total{outcome="success",peer="oauth-apps"} 2"#,
+            r#"hdp_peer_calls_total{outcome="timeout",peer="oauth-apps"} 2"#,
+            r#"hdp_peer_call_duration_seconds_count{peer="oauth-apps"} 4"#,
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        assert!(!text.contains(r#"outcome="unavailable""#));
+    }
 
     #[test]
     fn families_render_and_gauges_refresh_on_scrape() {

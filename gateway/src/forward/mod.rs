@@ -33,7 +33,7 @@ use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 use hyper::http::{HeaderName, HeaderValue};
 use hyper::Uri;
 use service_kit::{parse_base_url, StartError};
-use telemetry::PeerOutcome;
+use telemetry::{PeerOutcome, PeerSeries};
 
 use internal_auth::Service;
 
@@ -105,11 +105,14 @@ pub struct Upstream {
     host: HeaderValue,
     /// The base URL's path, without a trailing `/` (empty for none).
     prefix: String,
+    /// The calls to it, in the gateway's peer metrics.
+    calls: PeerSeries,
 }
 
 impl Upstream {
-    /// The base URL in `variable`, `value`: http(s), may have a path prefix.
-    pub fn parse(variable: &str, value: &str) -> Result<Self, StartError> {
+    /// The base URL in `variable`, `value`: http(s), may have a path prefix. The calls to it
+    /// count in `calls`.
+    pub fn parse(variable: &str, value: &str, calls: PeerSeries) -> Result<Self, StartError> {
         let base = parse_base_url(variable, value)?;
         let invalid = |e: &dyn std::fmt::Display| {
             StartError::Other(format!("{variable} is not a URL ({value}): {e}"))
@@ -138,6 +141,7 @@ impl Upstream {
             authority,
             host,
             prefix,
+            calls,
         })
     }
 
@@ -417,14 +421,12 @@ pub(crate) async fn relay(
         Ok(exchanged) => exchanged?,
         Err(_) => Err(PeerFailure::Timeout(None)),
     };
-    if let Some(metrics) = telemetry::current_metrics() {
-        let outcome = match &exchanged {
-            Ok((answer, _)) => PeerOutcome::of_status(answer.status.as_u16()),
-            Err(PeerFailure::Timeout(_)) => PeerOutcome::Timeout,
-            Err(PeerFailure::Unavailable(_)) => PeerOutcome::Unavailable,
-        };
-        metrics.peers.record(service, outcome, started.elapsed());
-    }
+    let outcome = match &exchanged {
+        Ok((answer, _)) => PeerOutcome::of_status(answer.status.as_u16()),
+        Err(PeerFailure::Timeout(_)) => PeerOutcome::Timeout,
+        Err(PeerFailure::Unavailable(_)) => PeerOutcome::Unavailable,
+    };
+    upstream.calls.record(outcome, started.elapsed());
     let (answer, bytes) = exchanged.map_err(|failure| failure.into_error(service))?;
     let status = StatusCode::from_u16(answer.status.as_u16())
         .map_err(|e| ApiError::internal(format!("{service} answered a bad status: {e}")))?;
@@ -687,7 +689,7 @@ mod tests {
     #[test]
     fn request_urls_keep_the_base_path_and_the_path_as_received() {
         let url = |base: &str, path, query| {
-            Upstream::parse("X_URL", base)
+            Upstream::parse("X_URL", base, telemetry::Metrics::new().peers.of("x"))
                 .unwrap()
                 .path_and_query(path, query)
                 .unwrap()
@@ -709,9 +711,13 @@ mod tests {
             url("http://h:1/apps", "/api/mgmt/oauthprofiles/17.0", ""),
             "/apps/api/mgmt/oauthprofiles/17.0"
         );
-        let host = Upstream::parse("X_URL", "http://oauth-apps:8081/apps")
-            .unwrap()
-            .host;
+        let host = Upstream::parse(
+            "X_URL",
+            "http://oauth-apps:8081/apps",
+            telemetry::Metrics::new().peers.of("x"),
+        )
+        .unwrap()
+        .host;
         assert_eq!(host, "oauth-apps:8081");
     }
 }
