@@ -287,7 +287,10 @@ async fn forward_as(
         true => Box::pin(translate_tenant_name(pool, req.query_string())).await?,
         false => Cow::Borrowed(req.query_string()),
     };
-    relay(req, upstreams, &route, target, &token, &query, body).await
+    relay(
+        req, decision, upstreams, &route, target, &token, &query, body,
+    )
+    .await
 }
 
 /// The route a request matched and the service that owns it: `Err` 404 when there is none,
@@ -334,9 +337,15 @@ pub(crate) fn method_not_allowed_for(req: &HttpRequest, decision: &Decision) -> 
 }
 
 /// Sends `req` (its method, `query` and `body`) to `target` at `route`'s upstream path with
-/// `authorization` (the internal token's header value), and the answer back.
+/// `authorization` (the internal token's header value), and the answer back. `decision` is
+/// the request's, as its caller looked it up.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one request's parts, each used once"
+)]
 pub(crate) async fn relay(
     req: &HttpRequest,
+    decision: &Decision,
     upstreams: &Upstreams,
     route: &Route,
     target: Service,
@@ -344,7 +353,6 @@ pub(crate) async fn relay(
     query: &str,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let decision = Decision::of(req);
     let service = target.name();
     let method =
         hyper::Method::from_bytes(req.method().as_str().as_bytes()).map_err(ApiError::internal)?;

@@ -74,6 +74,7 @@ async fn exchange(
         let token = authenticator.open_route_token(target)?;
         return relay(
             req,
+            &decision,
             upstreams,
             &route,
             target,
@@ -115,6 +116,7 @@ async fn exchange(
     debug_assert_eq!(target, Service::ClientRegistration);
     relay(
         req,
+        &decision,
         upstreams,
         &route,
         target,
