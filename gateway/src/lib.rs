@@ -274,7 +274,6 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
     ));
     let deletions = web::Data::new(deletions);
     let purge = web::Data::new(purge);
-    let upstreams = web::Data::new(upstreams);
     let body_limit = config.max_body_bytes;
     let observer =
         web::Data::new(Observer::new("gateway", metrics.clone(), route_name).with_caller(caller));
@@ -288,7 +287,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .app_data(pool.clone())
             .app_data(authenticator.clone())
             .app_data(authorization_server.clone())
-            .app_data(upstreams.clone())
+            // Each worker its own: see `Upstreams::for_worker`.
+            .app_data(web::Data::new(upstreams.for_worker()))
             .app_data(purge.clone())
             .app_data(deletions.clone())
             .app_data(openapi.clone())

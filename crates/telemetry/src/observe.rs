@@ -2,7 +2,10 @@
 //! (accepted or made, echoed in the answer, carried by the task that serves it), the access log
 //! line, and the HTTP metrics.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,6 +13,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, Error, HttpRequest};
+use prometheus::{Histogram, IntCounter};
 
 use crate::context::in_scope;
 use crate::{scope, Metrics, RequestId, Scope, REQUEST_ID_HEADER};
@@ -46,6 +50,8 @@ impl RouteName {
 
 /// How a component is observed, in its app data for [`observed`].
 pub struct Observer {
+    /// Which observer a thread's [`SERIES`] handles belong to.
+    id: u64,
     component: &'static str,
     metrics: Arc<Metrics>,
     route: fn(&HttpRequest) -> RouteName,
@@ -62,7 +68,9 @@ impl Observer {
         metrics: Arc<Metrics>,
         route: fn(&HttpRequest) -> RouteName,
     ) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Observer {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             component,
             metrics,
             route,
@@ -160,16 +168,16 @@ where
             None,
         ),
     };
-    metrics
-        .http
-        .requests
-        .with_label_values(&[route.as_str(), method, status.as_str()])
-        .inc();
-    metrics
-        .http
-        .duration
-        .with_label_values(&[route.as_str(), method])
-        .observe(elapsed.as_secs_f64());
+    with_series(
+        &observer,
+        route.as_str(),
+        method,
+        status.as_u16(),
+        |series| {
+            series.requests.inc();
+            series.duration.observe(elapsed.as_secs_f64());
+        },
+    );
     if let (Some(path), Some(log_scope)) = (path, log_scope) {
         in_scope(log_scope, || {
             log::info!(
@@ -189,9 +197,123 @@ where
     result
 }
 
+/// The handles of one route, method and status in an observer's HTTP families.
+struct HttpSeries {
+    method: &'static str,
+    status: u16,
+    requests: IntCounter,
+    duration: Histogram,
+}
+
+/// One observer's handles on one thread, by route.
+type RouteSeries = HashMap<Box<str>, Vec<HttpSeries>>;
+
+/// Most routes a thread keeps handles of per observer, and most observers: past either, it
+/// starts over (routes are templates, a component has a few dozen; tests build many apps).
+const MAX_SERIES_ROUTES: usize = 1_024;
+const MAX_SERIES_OBSERVERS: usize = 16;
+
+thread_local! {
+    /// This thread's handles of the HTTP series its requests counted in, by observer, then by
+    /// route. A label lookup in a Prometheus family hashes every label and takes a lock that all
+    /// the workers share, for each of the two families, on every request; a handle, once
+    /// taken, counts with one atomic operation. The families are unchanged: a scrape sees the
+    /// same series, counted as before.
+    static SERIES: RefCell<Vec<(u64, RouteSeries)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `count` with the series of `route`, `method` and `status` in `observer`'s families.
+fn with_series(
+    observer: &Observer,
+    route: &str,
+    method: &'static str,
+    status: u16,
+    count: impl FnOnce(&HttpSeries),
+) {
+    SERIES.with_borrow_mut(|observers| {
+        let index = match observers.iter().position(|(id, _)| *id == observer.id) {
+            Some(index) => index,
+            None => {
+                if observers.len() >= MAX_SERIES_OBSERVERS {
+                    observers.remove(0);
+                }
+                observers.push((observer.id, HashMap::new()));
+                observers.len() - 1
+            }
+        };
+        let routes = &mut observers[index].1;
+        if !routes.contains_key(route) && routes.len() >= MAX_SERIES_ROUTES {
+            routes.clear();
+        }
+        let known = match routes.get_mut(route) {
+            Some(known) => known,
+            None => routes.entry(route.into()).or_default(),
+        };
+        let position = known
+            .iter()
+            .position(|series| series.method == method && series.status == status);
+        let series = match position {
+            Some(position) => &known[position],
+            None => {
+                let http = &observer.metrics.http;
+                known.push(HttpSeries {
+                    method,
+                    status,
+                    requests: http.requests.with_label_values(&[
+                        route,
+                        method,
+                        &status.to_string(),
+                    ]),
+                    duration: http.duration.with_label_values(&[route, method]),
+                });
+                &known[known.len() - 1]
+            }
+        };
+        count(series);
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_threads_handles_count_in_their_own_observers_families() {
+        let first = Observer::new("a", Arc::new(Metrics::new()), RouteName::matched);
+        let second = Observer::new("b", Arc::new(Metrics::new()), RouteName::matched);
+        let count = |observer: &Observer, route, method, status| {
+            with_series(observer, route, method, status, |series| {
+                series.requests.inc();
+                series.duration.observe(0.001);
+            })
+        };
+        count(&first, "/x/{id}", "GET", 200);
+        count(&first, "/x/{id}", "GET", 200);
+        count(&first, "/x/{id}", "GET", 404);
+        count(&first, "/y", "POST", 201);
+        count(&second, "/x/{id}", "GET", 200);
+        std::thread::scope(|threads| {
+            threads.spawn(|| count(&first, "/x/{id}", "GET", 200));
+        });
+        let requests = |observer: &Observer, labels: [&str; 3]| {
+            observer
+                .metrics
+                .http
+                .requests
+                .with_label_values(&labels)
+                .get()
+        };
+        assert_eq!(requests(&first, ["/x/{id}", "GET", "200"]), 3);
+        assert_eq!(requests(&first, ["/x/{id}", "GET", "404"]), 1);
+        assert_eq!(requests(&first, ["/y", "POST", "201"]), 1);
+        assert_eq!(requests(&second, ["/x/{id}", "GET", "200"]), 1);
+        let observed = |observer: &Observer, labels: [&str; 2]| {
+            let duration = &observer.metrics.http.duration;
+            duration.with_label_values(&labels).get_sample_count()
+        };
+        assert_eq!(observed(&first, ["/x/{id}", "GET"]), 4);
+        assert_eq!(observed(&second, ["/x/{id}", "GET"]), 1);
+    }
 
     #[test]
     fn unknown_methods_share_one_label() {

@@ -2,6 +2,7 @@
 //! credentials ([`CredentialCache`]) and minted internal tokens ([`TokenCache`]), each bounded
 //! ([`make_room`]).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -195,9 +196,50 @@ pub(crate) fn bearer_header(token: &str) -> Result<HeaderValue, ApiError> {
 
 /// Minted tokens by (service, subject, actor), reused while more than a third of their lifetime
 /// is left and both identities they carry are unchanged.
-#[derive(Default)]
+///
+/// Each thread keeps its own copies of the tokens it used ([`WORKER_TOKENS`]) in front of the
+/// shared map: a request finds its token without the shared lock, and sends a header value
+/// whose reference count no other worker writes. A copy is reused by the same rule.
 pub(super) struct TokenCache {
+    /// Which cache a thread's copies belong to.
+    id: u64,
     entries: Mutex<HashMap<TokenKey, CachedToken>>,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        TokenCache {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            entries: Mutex::default(),
+        }
+    }
+}
+
+/// Most caches a thread keeps copies for (tests build many gateways); past it, it starts over.
+const MAX_WORKER_CACHES: usize = 16;
+
+thread_local! {
+    /// This thread's copies of the tokens it used, by cache (see [`TokenCache`]).
+    static WORKER_TOKENS: RefCell<Vec<(u64, HashMap<TokenKey, CachedToken>)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with this thread's copies of cache `id`'s tokens.
+fn worker_tokens<T>(id: u64, f: impl FnOnce(&mut HashMap<TokenKey, CachedToken>) -> T) -> T {
+    WORKER_TOKENS.with_borrow_mut(|caches| {
+        let index = match caches.iter().position(|(known, _)| *known == id) {
+            Some(index) => index,
+            None => {
+                if caches.len() >= MAX_WORKER_CACHES {
+                    caches.remove(0);
+                }
+                caches.push((id, HashMap::new()));
+                caches.len() - 1
+            }
+        };
+        f(&mut caches[index].1)
+    })
 }
 
 /// The service a token is for, its subject's id and its actor's.
@@ -214,33 +256,66 @@ impl TokenCache {
         let now = unix_now();
         let reuse_margin = signer.ttl().as_secs() / 3;
         let key = (service, subject.user_id, actor.map(|a| a.user_id));
-        {
-            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(cached) = entries.get(&key) {
-                if &cached.subject == subject
-                    && cached.actor.as_ref() == actor
-                    && cached.exp > now + reuse_margin
-                {
-                    return Ok((cached.authorization.clone(), true));
-                }
-            }
+        let usable = |cached: &CachedToken| {
+            &cached.subject == subject
+                && cached.actor.as_ref() == actor
+                && cached.exp > now + reuse_margin
+        };
+        let local = worker_tokens(self.id, |tokens| {
+            tokens
+                .get(&key)
+                .filter(|cached| usable(cached))
+                .map(|cached| cached.authorization.clone())
+        });
+        if let Some(authorization) = local {
+            return Ok((authorization, true));
         }
-        let (token, exp) = signer
-            .mint(service, subject, actor)
-            .map_err(ApiError::internal)?;
-        let authorization = bearer_header(&token)?;
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        make_room(&mut entries, |cached| cached.exp <= now);
-        entries.insert(
-            key,
-            CachedToken {
-                subject: subject.clone(),
-                actor: actor.cloned(),
-                authorization: authorization.clone(),
-                exp,
-            },
-        );
-        Ok((authorization, false))
+        let shared = {
+            let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            entries
+                .get(&key)
+                .filter(|cached| usable(cached))
+                .map(CachedToken::own_copy)
+        };
+        let (cached, reused) = match shared {
+            Some(cached) => (cached, true),
+            None => {
+                let (token, exp) = signer
+                    .mint(service, subject, actor)
+                    .map_err(ApiError::internal)?;
+                let cached = CachedToken {
+                    subject: subject.clone(),
+                    actor: actor.cloned(),
+                    authorization: bearer_header(&token)?,
+                    exp,
+                };
+                let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+                make_room(&mut entries, |cached| cached.exp <= now);
+                entries.insert(key, cached.own_copy());
+                (cached, false)
+            }
+        };
+        let authorization = cached.authorization.clone();
+        worker_tokens(self.id, |tokens| {
+            make_room(tokens, |cached| cached.exp <= now);
+            tokens.insert(key, cached);
+        });
+        Ok((authorization, reused))
+    }
+}
+
+impl CachedToken {
+    /// A copy whose header value has bytes of its own (see [`TokenCache`]).
+    fn own_copy(&self) -> CachedToken {
+        let mut authorization = HeaderValue::from_bytes(self.authorization.as_bytes())
+            .unwrap_or_else(|_| self.authorization.clone());
+        authorization.set_sensitive(true);
+        CachedToken {
+            subject: self.subject.clone(),
+            actor: self.actor.clone(),
+            authorization,
+            exp: self.exp,
+        }
     }
 }
 
@@ -269,6 +344,49 @@ mod tests {
         let off = CredentialCache::new(Duration::ZERO);
         off.insert(print, "$argon2id$old".into());
         assert!(!off.verified(&print, "$argon2id$old"));
+    }
+
+    #[test]
+    fn a_token_minted_on_one_thread_is_reused_on_another_and_each_thread_sends_its_own_bytes() {
+        let pair = internal_auth::generate_key_pair().unwrap();
+        let signer =
+            TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
+        let cache = TokenCache::default();
+        let alice = Identity {
+            user_id: 7,
+            user_name: "alice".into(),
+            tenant_id: 2,
+            permissions: vec![11],
+            administered_tenants: vec![],
+        };
+        let (minted, reused) = cache
+            .token_for(Service::OauthApps, &alice, None, &signer)
+            .unwrap();
+        assert!(!reused);
+        let (elsewhere, reused_elsewhere) = std::thread::scope(|threads| {
+            threads
+                .spawn(|| {
+                    cache
+                        .token_for(Service::OauthApps, &alice, None, &signer)
+                        .unwrap()
+                })
+                .join()
+                .unwrap()
+        });
+        assert!(reused_elsewhere);
+        assert_eq!(elsewhere, minted);
+        assert!(elsewhere.is_sensitive());
+        assert_ne!(elsewhere.as_bytes().as_ptr(), minted.as_bytes().as_ptr());
+        // A changed identity is a new token on every thread.
+        let moved = Identity {
+            tenant_id: 3,
+            ..alice.clone()
+        };
+        let (after, reused) = cache
+            .token_for(Service::OauthApps, &moved, None, &signer)
+            .unwrap();
+        assert!(!reused);
+        assert_ne!(after, minted);
     }
 
     #[test]

@@ -49,26 +49,29 @@ where
     ) {
         return Ok(serve(req).await?.map_into_boxed_body());
     }
-    let authenticator = match req.app_data::<web::Data<Authenticator>>() {
-        Some(authenticator) => authenticator.clone(),
-        None => {
-            let missing = ApiError::internal("no Authenticator configured");
-            return Ok(req.error_response(missing));
-        }
+    let Some(authenticator) = req.app_data::<web::Data<Authenticator>>() else {
+        let missing = ApiError::internal("no Authenticator configured");
+        return Ok(req.error_response(missing));
     };
-    let authenticated = match identify(&req, &authenticator, &decision).await {
+    let authenticated = match identify(&req, authenticator, &decision).await {
         Ok(authenticated) => authenticated,
         Err(refused) => return Ok(req.into_response(refused)),
     };
+    // Kept past `serve` only by the writes that need them afterwards: a clone is a reference
+    // count that the workers share, which every request would otherwise write twice.
+    let changes_identities = decision
+        .changes_identities(req.method())
+        .then(|| authenticator.clone());
+    let revokes_tokens = match decision.revokes_tokens(req.method()) {
+        true => req.app_data::<web::Data<AuthorizationServer>>().cloned(),
+        false => None,
+    };
     req.extensions_mut().insert(authenticated);
-    let changes_identities = decision.changes_identities(req.method());
-    let revokes_tokens = decision.revokes_tokens(req.method());
-    let server = req.app_data::<web::Data<AuthorizationServer>>().cloned();
     let response = serve(req).await;
-    if changes_identities {
+    if let Some(authenticator) = changes_identities {
         authenticator.users_changed();
     }
-    if let Some(server) = server.filter(|_| revokes_tokens) {
+    if let Some(server) = revokes_tokens {
         server.tokens_revoked();
     }
     Ok(response?.map_into_boxed_body())

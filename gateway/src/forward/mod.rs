@@ -145,6 +145,14 @@ impl Upstream {
         })
     }
 
+    /// A copy with header values of its own (see [`Upstreams::for_worker`]).
+    fn for_worker(&self) -> Upstream {
+        Upstream {
+            host: own_copy(&self.host),
+            ..self.clone()
+        }
+    }
+
     /// The base URL, without a trailing `/`.
     pub fn base(&self) -> &str {
         &self.base
@@ -166,6 +174,19 @@ impl Upstream {
 }
 
 impl Upstreams {
+    /// A copy for one worker, with header values of its own. Sending a header value counts a
+    /// reference to its bytes; with one copy for all workers, every forwarded request would
+    /// write to memory that the workers' cores pass back and forth.
+    pub fn for_worker(&self) -> Upstreams {
+        Upstreams {
+            oauth_apps: self.oauth_apps.for_worker(),
+            oauth_profiles: self.oauth_profiles.for_worker(),
+            client_registration: self.client_registration.for_worker(),
+            public_url_header: own_copy(&self.public_url_header),
+            ..self.clone()
+        }
+    }
+
     /// The base URL of `service`, without a trailing `/`.
     pub fn base_of(&self, service: Service) -> &str {
         self.of(service).base()
@@ -179,6 +200,13 @@ impl Upstreams {
             Service::ClientRegistration => &self.client_registration,
         }
     }
+}
+
+/// `value` in bytes of its own, not shared with `value`.
+fn own_copy(value: &HeaderValue) -> HeaderValue {
+    let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+    copy.set_sensitive(value.is_sensitive());
+    copy
 }
 
 /// Forwards any request the gateway does not answer itself to the service that owns its
@@ -420,10 +448,10 @@ pub(crate) async fn relay(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
     let first = outgoing()?;
-    let exchanged = tokio::time::timeout_at(
+    let exchanged = Box::pin(tokio::time::timeout_at(
         deadline,
         exchange(upstreams.forward, &upstream.authority, first, outgoing),
-    )
+    ))
     .await;
     let exchanged = match exchanged {
         Ok(exchanged) => exchanged?,
