@@ -248,7 +248,7 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
 
     let port = local.port();
     let (openapi, route_table) = ApiDocument::render()?;
-    let route_table = web::Data::new(route_table);
+    let route_table = Arc::new(route_table);
     let openapi = web::Data::new(openapi);
     let pool = web::Data::new(pool);
     let authenticator = web::Data::new(authenticator);
@@ -292,7 +292,8 @@ pub fn build(config: &Config) -> Result<Application, StartError> {
             .app_data(purge.clone())
             .app_data(deletions.clone())
             .app_data(openapi.clone())
-            .app_data(route_table.clone())
+            // Each worker its own: see `RouteTable::for_worker`.
+            .app_data(web::Data::new(route_table.for_worker()))
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(json_config(body_limit))
             .app_data(query_config())

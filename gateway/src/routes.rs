@@ -244,6 +244,18 @@ pub struct Route {
 }
 
 impl Route {
+    /// A copy that shares nothing with this one (see [`RouteTable::for_worker`]).
+    fn own_copy(&self) -> Route {
+        Route {
+            template: Arc::from(&*self.template),
+            segments: self.segments.clone(),
+            methods: self.methods.clone(),
+            allow: HeaderValue::from_bytes(self.allow.as_bytes())
+                .unwrap_or_else(|_| self.allow.clone()),
+            area: self.area,
+        }
+    }
+
     pub fn area(&self) -> &'static Area {
         self.area
     }
@@ -363,6 +375,25 @@ impl RouteTable {
     }
 
     /// What the table says about `path`.
+    /// A copy for one worker, whose routes share nothing with this table's. A request's
+    /// decision counts references to its route (and its metric label to the route's template);
+    /// with one table for all workers, every request would write to memory that the workers'
+    /// cores pass back and forth.
+    pub fn for_worker(&self) -> RouteTable {
+        RouteTable {
+            by_length: self
+                .by_length
+                .iter()
+                .map(|routes| {
+                    routes
+                        .iter()
+                        .map(|route| Arc::new(route.own_copy()))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
     pub fn decide(&self, path: &str) -> Decision {
         // The path is split once, into a buffer on the stack: no documented path has more
         // segments than it holds, so a longer path matches no route.

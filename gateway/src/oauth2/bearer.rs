@@ -30,9 +30,14 @@ const TOKEN_MAX: usize = 128;
 
 /// The bearer token of an `Authorization: Bearer` header, if the request carries one.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    const SCHEME: &[u8] = b"bearer ";
+    let value = headers.get(header::AUTHORIZATION)?;
+    // The scheme first: every Basic request asks, and needs no look at the rest.
+    let scheme = value.as_bytes().get(..SCHEME.len())?;
+    if !scheme.eq_ignore_ascii_case(SCHEME) {
+        return None;
+    }
+    Some(value.to_str().ok()?[SCHEME.len()..].trim())
 }
 
 /// Why a bearer token opens nothing.
@@ -266,7 +271,19 @@ mod tests {
             HeaderValue::from_static("bearer hdpat_x"),
         );
         assert_eq!(bearer_token(&headers), Some("hdpat_x"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        for (value, token) in [
+            ("BEARER   hdpat_y ", Some("hdpat_y")),
+            ("Bearer ", Some("")),
+            ("Bearer", None),
+            ("Bearerx hdpat_x", None),
+            ("Basic abc", None),
+            ("", None),
+        ] {
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(bearer_token(&headers), token, "{value:?}");
+        }
+        let not_text = HeaderValue::from_bytes(b"Bearer \xff").unwrap();
+        headers.insert(header::AUTHORIZATION, not_text);
         assert_eq!(bearer_token(&headers), None);
     }
 }

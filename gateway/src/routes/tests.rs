@@ -213,3 +213,34 @@ fn the_gateways_own_routes_lie_in_no_area_forwarded_whole() {
     // routes, where the authorize and token endpoints are the gateway's.
     assert!(!routes.decide("/oauth2/introspect").area.forwarded_whole());
 }
+
+#[test]
+fn a_workers_copy_of_the_table_decides_alike_and_shares_no_route() {
+    let shared = table();
+    let copy = shared.for_worker();
+    for (method, path) in [
+        (Method::GET, "/api/mgmt/oauthapps/7"),
+        (Method::TRACE, "/api/mgmt/oauthprofiles"),
+        (Method::GET, "/api/mgmt/oauth/client/applications/7/reset"),
+        (Method::GET, "/api/mgmt/nothing"),
+        (Method::GET, "/healthz"),
+    ] {
+        let (theirs, ours) = (shared.decide(path), copy.decide(path));
+        assert!(std::ptr::eq(theirs.area, ours.area), "{path}");
+        assert_eq!(
+            shared.refused(&method, path),
+            copy.refused(&method, path),
+            "{method} {path}"
+        );
+        match (theirs.route, ours.route) {
+            (Some(theirs), Some(ours)) => {
+                assert_eq!(theirs.template(), ours.template());
+                assert_eq!(theirs.upstream_path(path), ours.upstream_path(path));
+                assert!(!Arc::ptr_eq(&theirs, &ours), "{path}");
+                assert!(!Arc::ptr_eq(theirs.template(), ours.template()), "{path}");
+            }
+            (None, None) => {}
+            (theirs, ours) => panic!("{path}: {theirs:?} against {ours:?}"),
+        }
+    }
+}
