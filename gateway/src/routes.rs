@@ -374,7 +374,6 @@ impl RouteTable {
         RouteTable { by_length }
     }
 
-    /// What the table says about `path`.
     /// A copy for one worker, whose routes share nothing with this table's. A request's
     /// decision counts references to its route (and its metric label to the route's template);
     /// with one table for all workers, every request would write to memory that the workers'
@@ -394,6 +393,7 @@ impl RouteTable {
         }
     }
 
+    /// What the table says about `path`.
     pub fn decide(&self, path: &str) -> Decision {
         // The path is split once, into a buffer on the stack: no documented path has more
         // segments than it holds, so a longer path matches no route.

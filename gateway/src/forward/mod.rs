@@ -448,6 +448,9 @@ pub(crate) async fn relay(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
     let first = outgoing()?;
+    // Boxed: the exchange's future (hyper's send, the answer's body, the timer) is the largest
+    // part of a forwarded request's, and every future above it, to the one actix moves whole,
+    // would otherwise carry it and be copied with it.
     let exchanged = Box::pin(tokio::time::timeout_at(
         deadline,
         exchange(upstreams.forward, &upstream.authority, first, outgoing),
