@@ -186,6 +186,15 @@ struct CachedToken {
     exp: u64,
 }
 
+/// `value` with bytes of its own, sensitive if `value` is. Cloning a header value counts a
+/// reference to its bytes; a worker that sends its own copy counts in memory no other worker
+/// writes.
+pub(crate) fn own_bytes(value: &HeaderValue) -> HeaderValue {
+    let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+    copy.set_sensitive(value.is_sensitive());
+    copy
+}
+
 /// The `Authorization` value that carries internal `token`, marked sensitive (never shown by
 /// the HTTP libraries' debug output).
 pub(crate) fn bearer_header(token: &str) -> Result<HeaderValue, ApiError> {
@@ -307,13 +316,10 @@ impl TokenCache {
 impl CachedToken {
     /// A copy whose header value has bytes of its own (see [`TokenCache`]).
     fn own_copy(&self) -> CachedToken {
-        let mut authorization = HeaderValue::from_bytes(self.authorization.as_bytes())
-            .unwrap_or_else(|_| self.authorization.clone());
-        authorization.set_sensitive(true);
         CachedToken {
             subject: self.subject.clone(),
             actor: self.actor.clone(),
-            authorization,
+            authorization: own_bytes(&self.authorization),
             exp: self.exp,
         }
     }
@@ -346,19 +352,29 @@ mod tests {
         assert!(!off.verified(&print, "$argon2id$old"));
     }
 
-    #[test]
-    fn a_token_minted_on_one_thread_is_reused_on_another_and_each_thread_sends_its_own_bytes() {
+    /// A fresh key pair, and a signer of 60-second tokens with it.
+    fn signing_pair() -> (internal_auth::KeyPair, TokenSigner) {
         let pair = internal_auth::generate_key_pair().unwrap();
         let signer =
             TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
-        let cache = TokenCache::default();
-        let alice = Identity {
+        (pair, signer)
+    }
+
+    fn alice() -> Identity {
+        Identity {
             user_id: 7,
             user_name: "alice".into(),
             tenant_id: 2,
             permissions: vec![11],
             administered_tenants: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn a_token_minted_on_one_thread_is_reused_on_another_and_each_thread_sends_its_own_bytes() {
+        let (_, signer) = signing_pair();
+        let cache = TokenCache::default();
+        let alice = alice();
         let (minted, reused) = cache
             .token_for(Service::OauthApps, &alice, None, &signer)
             .unwrap();
@@ -391,20 +407,12 @@ mod tests {
 
     #[test]
     fn tokens_are_reused_per_subject_and_actor_while_both_are_unchanged() {
-        let pair = internal_auth::generate_key_pair().unwrap();
-        let signer =
-            TokenSigner::from_pem(pair.private_pem.as_bytes(), Duration::from_secs(60)).unwrap();
+        let (pair, signer) = signing_pair();
         let verifier =
             internal_auth::TokenVerifier::from_pem(pair.public_pem.as_bytes(), Service::OauthApps)
                 .unwrap();
         let cache = TokenCache::default();
-        let alice = Identity {
-            user_id: 7,
-            user_name: "alice".into(),
-            tenant_id: 2,
-            permissions: vec![11],
-            administered_tenants: vec![],
-        };
+        let alice = alice();
         let admin = Identity {
             user_id: 1,
             user_name: "admin".into(),

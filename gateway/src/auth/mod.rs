@@ -26,5 +26,5 @@ mod caches;
 mod middleware;
 
 pub use authenticator::{Authenticated, Authenticator};
-pub(crate) use caches::make_room;
+pub(crate) use caches::{make_room, own_bytes};
 pub use middleware::authenticate;

@@ -41,7 +41,7 @@ mod pool;
 
 pub use pool::{ForwardClient, MAX_IDLE};
 
-use crate::auth::{Authenticated, Authenticator};
+use crate::auth::{own_bytes, Authenticated, Authenticator};
 use crate::routes::{method_not_allowed, Credentials, Decision, Owner, Route};
 use client_registration_client::oauth2::CLIENT_AUTHORIZATION_HEADER;
 use identity::tenants;
@@ -148,7 +148,7 @@ impl Upstream {
     /// A copy with header values of its own (see [`Upstreams::for_worker`]).
     fn for_worker(&self) -> Upstream {
         Upstream {
-            host: own_copy(&self.host),
+            host: own_bytes(&self.host),
             ..self.clone()
         }
     }
@@ -182,7 +182,7 @@ impl Upstreams {
             oauth_apps: self.oauth_apps.for_worker(),
             oauth_profiles: self.oauth_profiles.for_worker(),
             client_registration: self.client_registration.for_worker(),
-            public_url_header: own_copy(&self.public_url_header),
+            public_url_header: own_bytes(&self.public_url_header),
             ..self.clone()
         }
     }
@@ -200,13 +200,6 @@ impl Upstreams {
             Service::ClientRegistration => &self.client_registration,
         }
     }
-}
-
-/// `value` in bytes of its own, not shared with `value`.
-fn own_copy(value: &HeaderValue) -> HeaderValue {
-    let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
-    copy.set_sensitive(value.is_sensitive());
-    copy
 }
 
 /// Forwards any request the gateway does not answer itself to the service that owns its
